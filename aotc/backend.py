@@ -1,0 +1,84 @@
+"""The bridge from ``aotc.function`` to the compiled C backend.
+
+``compiled_impl(fgraph)`` optimizes the function's graph (aotc.passes),
+lowers it (aotc.codegen), renders and builds the module (aotc.build) and
+returns an object whose ``run(values)`` calls it.  It returns None when some
+node has no C kernel yet; the caller then evaluates by reference.
+"""
+import numpy as np
+
+from . import errors as E
+from .config import config
+from .codegen.kernels import NotLowerable
+from .codegen.lower import FunctionSpec, lower
+from .codegen.render import render
+from .build import compiler
+from .passes import optimize
+
+#: FAST_RUN compiles through C when True.  Off while the C backend does not yet
+#: cover every op (the reference evaluator serves FAST_RUN meanwhile).
+ENABLED = False
+
+_ERRORS = {1: E.ShapeError, 2: E.AotcIndexError, 3: MemoryError, 4: E.AotcTypeError,
+           5: E.AotcValueError}
+
+
+class CompiledImpl:
+    """Runs one function through its generated module."""
+
+    def __init__(self, module, program, shared, outputs, trace):
+        self.module = module
+        self.program = program
+        self.shared = shared
+        self.fn = getattr(module, "_run_0")
+        self.steps = program.functions[0].steps
+        self.optimized_outputs = outputs
+        self.trace = trace
+        self.backend = "c"
+
+    def run(self, values):
+        state = tuple(self.shared[slot].container.value for slot, _ in self.program.functions[0].shared)
+        try:
+            return list(self.fn(tuple(values), state))
+        except self.module.KernelError as err:
+            _, step, code, msg = err.args
+            s = self.steps[step]
+            exc = _ERRORS.get(code, E.AotcError)
+            raise exc("%s\nApply node that caused the error: %s\nInputs types: %s\nCreated at: %s"
+                      % (msg, s.op, s.types, s.src)) from None
+
+
+def module_name_for(sources_key):
+    return "aotc_" + sources_key[:16]
+
+
+def compiled_impl(fgraph, trace=None):
+    """A CompiledImpl for ``fgraph``, or None when it cannot be lowered to C."""
+    if not ENABLED:
+        return None
+    trace = [] if trace is None else trace
+    outs = optimize(fgraph.outputs, trace)
+    n = len(fgraph.user_outputs)
+    args = [(v.name if _ident(v.name) else "arg%d" % k, v, False, None)
+            for k, v in enumerate(fgraph.inputs)]
+    spec = FunctionSpec("f", args, outs[:n], [(s, u) for (s, _), u in zip(fgraph.updates, outs[n:])],
+                        single=False)
+    try:
+        program, shared = lower("aotc_module", [spec])
+    except NotLowerable:
+        return None
+    # The module name must be unique per content: render once to hash, then name it.
+    sources = render(program, floatx=config.floatX)
+    key = compiler.cache_key(sources, "probe")
+    name = module_name_for(key)
+    program = program.__class__(name, program.functions, program.kernels, program.shared,
+                                program.consts, program.runtime)
+    sources = render(program, floatx=config.floatX)
+    path = compiler.build(sources, name)
+    module = compiler.load(path, name)
+    return CompiledImpl(module, program, shared, outs, trace)
+
+
+def _ident(name):
+    import keyword
+    return isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)

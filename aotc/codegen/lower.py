@@ -1,0 +1,104 @@
+"""Lowering: optimized function graphs -> a Program (kernels, variables, steps, tables)."""
+import numpy as np
+
+from ..frontend.evaluator import graph_inputs, toposort
+from ..frontend.graph import Constant, SharedVariable
+from ..frontend.printing import pp
+from .kernels import NotLowerable, build_params
+from .program import (Arg, Const, ConstSlot, FunctionProgram, Kernel, Program, Rec, SharedSlot,
+                      Step, Var)
+
+
+class FunctionSpec:
+    """What one exported function computes (after the passes).
+
+    ``args`` are (name, variable, has_default, default) in call order;
+    ``outputs`` the user outputs; ``updates`` (shared, expression) pairs.
+    """
+
+    def __init__(self, name, args, outputs, updates, single):
+        self.name, self.args, self.outputs = name, list(args), list(outputs)
+        self.updates, self.single = list(updates), single
+
+
+def _src_text(node):
+    loc = node.src_loc
+    return str(loc) if loc is not None else "(unknown line)"
+
+
+def lower(module_name, specs):
+    """A Program for ``specs`` (a list of FunctionSpec)."""
+    kernels = {}            # (template, Rec) -> Kernel
+    shared_slots = []       # SharedVariable objects, in first-use order
+    const_slots = {}        # signature -> (slot index, ConstSlot)
+    functions = []
+
+    def shared_slot(s):
+        for k, t in enumerate(shared_slots):
+            if t is s:
+                return k
+        shared_slots.append(s)
+        return len(shared_slots) - 1
+
+    for findex, spec in enumerate(specs):
+        outs = spec.outputs + [u for _, u in spec.updates]
+        roots = graph_inputs(outs)
+        index = {}
+        vars_ = []
+
+        def add_var(v, kind):
+            index[id(v)] = len(vars_)
+            vars_.append(Var(len(vars_), v.dtype, v.ndim, tuple(v.broadcastable), kind))
+            return index[id(v)]
+
+        args = []
+        for name, v, has_default, default in spec.args:
+            add_var(v, "input")
+            args.append(Arg(name, index[id(v)], v.dtype, v.ndim, tuple(v.broadcastable),
+                            has_default, default))
+        shared = []
+        for r in roots:
+            if isinstance(r, SharedVariable) and id(r) not in index:
+                add_var(r, "shared")
+                shared.append((shared_slot(r), index[id(r)]))
+        for s, _ in spec.updates:
+            shared_slot(s)
+        consts = []
+        for r in roots:
+            if isinstance(r, Constant) and id(r) not in index:
+                add_var(r, "const")
+                key = r.signature()
+                if key not in const_slots:
+                    data = np.ascontiguousarray(r.data)
+                    const_slots[key] = (len(const_slots),
+                                        ConstSlot(r.dtype, tuple(data.shape), data.tobytes()))
+                consts.append(Const(index[id(r)], const_slots[key][0]))
+        for r in roots:
+            if id(r) not in index:
+                raise NotLowerable("free variable %s is not an argument" % r)
+        steps = []
+        for node in toposort(outs):
+            template, params = build_params(node)
+            key = (template, Rec(params))
+            if key not in kernels:
+                kernels[key] = Kernel("k%d" % len(kernels), template, key[1])
+            for o in node.outputs:
+                add_var(o, "temp")
+            steps.append(Step(len(steps), kernels[key].name,
+                              tuple(index[id(i)] for i in node.inputs),
+                              tuple(index[id(o)] for o in node.outputs),
+                              str(node), "[%s]" % ", ".join(str(i.type) for i in node.inputs),
+                              _src_text(node)))
+        out_idx = tuple(index[id(o)] for o in outs)
+        n_user = len(spec.outputs)
+        updates = tuple((shared_slot(s), n_user + k) for k, (s, _) in enumerate(spec.updates))
+        functions.append(FunctionProgram(
+            findex, spec.name, tuple(vars_), tuple(args), tuple(shared), tuple(consts),
+            tuple(steps), out_idx, n_user, spec.single, updates,
+            "\n".join(pp(o) for o in outs)))
+
+    slots = tuple(SharedSlot(s.name or "shared%d" % k, s.dtype, s.ndim, tuple(s.broadcastable))
+                  for k, s in enumerate(shared_slots))
+    consts = tuple(c for _, c in sorted(const_slots.values(), key=lambda t: t[0]))
+    program = Program(module_name, tuple(functions), tuple(kernels.values()), slots, consts)
+    return program, shared_slots

@@ -1,0 +1,42 @@
+"""Graph rewrites, run in one literal order (read this list top to bottom).
+
+Each phase maps a list of output variables to an equivalent list.  Rules are
+data (see ``rewrite.py``); nothing registers itself.
+"""
+from . import canonicalize, merge, rewrite, stabilize
+
+#: The passes of the default (FAST_RUN) pipeline, in order.
+PIPELINE = (
+    "canonicalize",
+    "fold_constants",
+    "merge",
+    "stabilize",
+    "canonicalize",
+    "fold_constants",
+    "merge",
+)
+
+
+def run_pass(name, outputs, trace):
+    if name == "canonicalize":
+        return rewrite.rewrite(outputs, canonicalize.rules(), trace)
+    if name == "stabilize":
+        return rewrite.rewrite(outputs, stabilize.rules(), trace)
+    if name == "fold_constants":
+        return merge.fold_constants(outputs, trace)
+    if name == "merge":
+        return merge.merge_nodes(outputs, trace)
+    raise KeyError(name)
+
+
+def optimize(outputs, trace=None, excluding=()):
+    """Run PIPELINE over the graph of ``outputs``; returns the new outputs.
+
+    ``trace`` (a list) receives ``(rule, before, after)`` for each rewrite that fired.
+    """
+    outputs = list(outputs)
+    for name in PIPELINE:
+        if name in excluding:
+            continue
+        outputs = run_pass(name, outputs, trace)
+    return outputs

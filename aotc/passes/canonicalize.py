@@ -1,0 +1,45 @@
+"""Canonicalize: simplify the graph without changing any value.
+
+Canonical form after this phase: no cast to the same dtype, no multiplication
+by one or addition of zero that leaves the type unchanged, no double negation,
+no DimShuffle that is the identity, no DimShuffle of a DimShuffle.
+"""
+from ..frontend.ops import elemwise as E
+from .rewrite import const, elem, op, rule, var
+
+x, y = var("x"), var("y")
+
+
+def _dimshuffle_cls():
+    from ..frontend.ops.shape import DimShuffle
+    return DimShuffle
+
+
+def _compose_dimshuffles(x, inner, outer):
+    from ..frontend.ops.shape import dimshuffle
+    inner_pattern = inner.op.new_order
+    outer_pattern = outer.op.new_order
+    pattern = tuple("x" if p == "x" else inner_pattern[p] for p in outer_pattern)
+    return dimshuffle(x, pattern)
+
+
+def _is_identity_pattern(node):
+    return tuple(node.op.new_order) == tuple(range(node.inputs[0].ndim))
+
+
+def rules():
+    DimShuffle = _dimshuffle_cls()
+    return [
+        rule("mul_by_one", elem("mul", x, const(1)), lambda x: x),
+        rule("add_zero", elem("add", x, const(0)), lambda x: x),
+        rule("sub_zero", elem("sub", x, const(0)), lambda x: x),
+        rule("div_by_one", elem("true_div", x, const(1)), lambda x: x),
+        rule("double_neg", elem("neg", elem("neg", x)), lambda x: x),
+        rule("pow_one", elem("pow", x, const(1)), lambda x: x),
+        rule("pow_two_to_sqr", elem("pow", x, const(2)), lambda x: E.sqr(x)),
+        rule("identity_dimshuffle", op(DimShuffle, x, bind="ds"), lambda x, ds: x,
+             guard=lambda x, ds: _is_identity_pattern(ds)),
+        rule("dimshuffle_of_dimshuffle", op(DimShuffle, op(DimShuffle, x, bind="inner"),
+                                            bind="outer"),
+             lambda x, inner, outer: _compose_dimshuffles(x, inner, outer)),
+    ]
