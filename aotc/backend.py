@@ -44,8 +44,9 @@ class CompiledImpl:
             _, step, code, msg = err.args
             s = self.steps[step]
             exc = _ERRORS.get(code, E.AotcError)
-            raise exc("%s\nApply node that caused the error: %s\nInputs types: %s\nCreated at: %s"
-                      % (msg, s.op, s.types, s.src)) from None
+            reason, _, shapes = msg.partition("\nInputs shapes:")
+            raise exc("%s\nApply node that caused the error: %s\nInputs types: %s\n"
+                      "Inputs shapes:%s\nCreated at: %s" % (reason, s.op, s.types, shapes, s.src)) from None
 
 
 def module_name_for(sources_key):

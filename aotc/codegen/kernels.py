@@ -78,13 +78,22 @@ def elemwise(node):
         unit_cond=" && ".join(unit), fast_cases=tuple(Rec(f) for f in fast), inplace=-1)
 
 
-BUILDERS = {
-    "c/elemwise": elemwise,
-}
+def _all_builders():
+    from . import kernels_index, kernels_reduce, kernels_shape
+    out = {"c/elemwise": elemwise}
+    for mod in (kernels_shape, kernels_index, kernels_reduce):
+        out.update(mod.BUILDERS)
+    return out
+
+
+BUILDERS = None
 
 
 def build_params(node):
     _check_dtypes(node)
+    global BUILDERS
+    if BUILDERS is None:
+        BUILDERS = _all_builders()
     slot = getattr(node.op, "c", None)
     fn = BUILDERS.get(slot)
     if fn is None:

@@ -75,12 +75,13 @@ def _runtime_text(program):
     """The C runtime (dispatch, pool, vector math, GEMM), then tensors and the call path."""
     if "text" not in _RUNTIME:
         from ..build.runtime_lib import render_runtime_source
-        _RUNTIME["text"] = "\n".join([render_runtime_source(), render_template("c/tensor.c.j2"),
-                                      render_template("c/call.c.j2")])
+        _RUNTIME["text"] = "\n".join([render_runtime_source()] + [render_template(t) for t in (
+            "c/tensor.c.j2", "c/support_shape.c.j2", "c/support_index.c.j2",
+            "c/support_reduce.c.j2", "c/call.c.j2")])
     return _RUNTIME["text"]
 
 
-def _pysrc(program, ghash, manifest, floatx, allow_downcast):
+def _pysrc(program, ghash, manifest, floatx, allow_downcast, blob):
     funcs = []
     for f in program.functions:
         names = [a.name for a in f.args]
@@ -102,8 +103,11 @@ def _pysrc(program, ghash, manifest, floatx, allow_downcast):
             allow_downcast=repr(allow_downcast.get(f.name)),
             arg_names="".join(n + ", " for n in names)))
     specs = []
-    for s in program.shared:
-        specs.append((s.name, s.dtype, s.broadcastable, -1, ()))
+    for k, s in enumerate(program.shared):
+        if blob is not None:
+            specs.append((s.name, s.dtype, s.broadcastable, blob[1][k], blob[2][k]))
+        else:
+            specs.append((s.name, s.dtype, s.broadcastable, -1, ()))
     m = _NS(name=program.name, version=__version__, graph_hash=ghash,
             manifest_json=repr(json.dumps(manifest, sort_keys=True)), floatx_lit=repr(floatx),
             shared_specs=repr(tuple(specs)), functions=funcs)
@@ -114,8 +118,12 @@ def _ndim_text(n):
     return "[%s]" % ", ".join(":" for _ in range(n)) if n else "[]"
 
 
-def render(program, manifest=None, floatx="float64", allow_downcast=None):
-    """Sources for ``program``: ``{'<name>.c': text}``."""
+def render(program, manifest=None, floatx="float64", allow_downcast=None, blob=None):
+    """Sources for ``program``: ``{'<name>.c': text}``.
+
+    ``blob`` = (file name, offsets, shapes): the shared variables' initial values,
+    assembled into the module from that file (placed beside the C source).
+    """
     ghash = graph_hash(program)
     kernels = [render_template(k.template + ".c.j2", k=_kernel_ns(k)) for k in program.kernels]
     consts = []
@@ -144,10 +152,11 @@ def render(program, manifest=None, floatx="float64", allow_downcast=None):
             out_vars=", ".join(str(o) for o in f.outputs) or "0"))
     manifest = dict(manifest or {})
     manifest.setdefault("graph_hash", ghash)
-    pysrc = _pysrc(program, ghash, manifest, floatx, allow_downcast or {})
+    pysrc = _pysrc(program, ghash, manifest, floatx, allow_downcast or {}, blob)
     m = _NS(name=program.name, version=__version__, graph_hash=ghash,
             runtime=_runtime_text(program), consts=consts, kernels=kernels, functions=funcs,
-            pysrc_lines=[c_string(line + "\n") for line in pysrc.split("\n")])
+            pysrc_lines=[c_string(line + "\n") for line in pysrc.split("\n")],
+            blob=c_string(blob[0]) if blob is not None and program.shared else "")
     return {program.name + ".c": render_template("c/module.c.j2", m=m)}
 
 

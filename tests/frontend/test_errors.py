@@ -10,10 +10,19 @@ import numpy as np
 import pytest
 
 import aotc
-from aotc import errors, function, shared
+from aotc import config, errors, function, shared
 from aotc import tensor as T
 
 MODES = ["FAST_RUN", "FAST_COMPILE", "DEBUG_MODE"]
+
+
+@pytest.fixture(autouse=True)
+def _reference_mode_by_default():
+    """Build by reference unless a test names its mode: these are API semantics, equal in
+    every mode, and compiling each of them would be slow; the tests parametrized over
+    ``MODES`` run the compiled path too."""
+    with config.change_flags(mode="FAST_COMPILE"):
+        yield
 
 _BUILTIN = {
     "ShapeError": ValueError, "AotcTypeError": TypeError, "AotcValueError": ValueError,

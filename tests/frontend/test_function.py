@@ -18,6 +18,15 @@ from aotc.errors import (AotcError, MissingInputError, NanInfError, ShapeError,
 MODES = ["FAST_RUN", "FAST_COMPILE", "DEBUG_MODE"]
 
 
+@pytest.fixture(autouse=True)
+def _reference_mode_by_default():
+    """Build by reference unless a test names its mode: these are API semantics, equal in
+    every mode, and compiling each of them would be slow; the tests parametrized over
+    ``MODES`` run the compiled path too."""
+    with config.change_flags(mode="FAST_COMPILE"):
+        yield
+
+
 # ---------------------------------------------------------------------------
 # inputs and outputs
 # ---------------------------------------------------------------------------
@@ -133,10 +142,11 @@ def test_function_output_and_update_do_not_alias():
     np.testing.assert_array_equal(s.get_value(), [2.0, 2.0])
 
 
-def test_function_update_to_other_shared_does_not_alias_it():
+@pytest.mark.parametrize("mode", MODES)
+def test_function_update_to_other_shared_does_not_alias_it(mode):
     a = shared(np.zeros(3), name="a")
     b = shared(np.ones(3), name="b")
-    function([], [], updates=[(a, b)])()
+    function([], [], updates=[(a, b)], mode=mode)()
     np.testing.assert_array_equal(a.get_value(), [1.0, 1.0, 1.0])
     a.get_value(borrow=True)[0] = 5.0   # writing into a's storage must not reach b
     np.testing.assert_array_equal(b.get_value(), [1.0, 1.0, 1.0])
@@ -201,10 +211,11 @@ def test_function_updates_swap_two_shared(mode):
     np.testing.assert_array_equal(b.get_value(), [3.0, 4.0])
 
 
-def test_function_updates_read_pre_call_values():
+@pytest.mark.parametrize("mode", MODES)
+def test_function_updates_read_pre_call_values(mode):
     a = shared(1.0, name="a")
     b = shared(0.0, name="b")
-    f = function([], a, updates=[(a, a + 1), (b, a * 10)])
+    f = function([], a, updates=[(a, a + 1), (b, a * 10)], mode=mode)
     assert f() == 1.0
     assert a.get_value() == 2.0
     assert b.get_value() == 10.0       # computed from a before the call, not after
@@ -352,7 +363,9 @@ def test_function_givens_bad_form_is_type_error():
 
 @pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE", "DEBUG_MODE", "DebugMode",
                                   Mode(linker="vm"), Mode(optimizer=None), Mode(linker="py"),
-                                  Mode(linker="cvm", optimizer="fast_compile"), None])
+                                  Mode(linker="cvm", optimizer="fast_compile"), None],
+                         ids=["FAST_RUN", "FAST_COMPILE", "DEBUG_MODE", "DebugMode", "vm",
+                              "optimizer_None", "py", "cvm_fast_compile", "default"])
 def test_function_mode_is_accepted(mode):
     x, y = T.dvectors("x", "y")
     f = function([x, y], x * y + x, mode=mode)
@@ -399,8 +412,10 @@ def test_function_default_mode_follows_config_mode():
     with config.change_flags(mode="FAST_COMPILE"):
         f = function([x], x + 1)
     assert f.maker.mode.kind == "FAST_COMPILE"
-    assert config.mode == "FAST_RUN"
-    assert function([x], x + 1).maker.mode.kind == "FAST_RUN"
+    with config.change_flags(mode="FAST_RUN"):
+        assert function([x], x + 1).maker.mode.kind == "FAST_RUN"
+    with config.change_flags(mode="DebugMode"):
+        assert function([x], x + 1).maker.mode.kind == "DEBUG_MODE"
 
 
 def test_function_debug_mode_raises_on_nan():

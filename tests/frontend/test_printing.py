@@ -9,8 +9,17 @@ import numpy as np
 import pytest
 
 import aotc
-from aotc import function, printing, shared
+from aotc import config, function, printing, shared
 from aotc import tensor as T
+
+@pytest.fixture(autouse=True)
+def _reference_mode_by_default():
+    """Build by reference unless a test names its mode: these are API semantics, equal in
+    every mode, and compiling each of them would be slow; the tests parametrized over
+    ``MODES`` run the compiled path too."""
+    with config.change_flags(mode="FAST_COMPILE"):
+        yield
+
 
 
 def _lines(text):
@@ -128,10 +137,11 @@ def test_pp_of_function():
     assert "(x + 1)" in text and "(x * 2)" in text
 
 
-def test_print_op_prints_when_run(capsys):
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE", "DEBUG_MODE"])
+def test_print_op_prints_when_run(capsys, mode):
     x = T.dvector("x")
     y = printing.Print("this is x")(x) * x
-    f = function([x], y)
+    f = function([x], y, mode=mode)
     capsys.readouterr()
     out = f(np.array([1.0, 2.0]))
     np.testing.assert_array_equal(out, [1.0, 4.0])

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ...config import config
-from ...errors import AotcIndexError, AotcTypeError, AotcValueError, ShapeError
+from ...errors import AotcTypeError, AotcValueError, ShapeError
 from ..graph import (Apply, Constant, Op, Variable, as_tensor_variable, constant,
                      user_src_loc)
 from ..types import TensorType, canonical_dtype, is_float, is_int, upcast

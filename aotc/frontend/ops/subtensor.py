@@ -21,8 +21,11 @@ Constants stay in the op, so constant slices have sizes known at build time;
 symbolic parts are inputs, in order.  Every integer index is bounds-checked
 when the graph runs (negative indices wrap as in NumPy); an out-of-range one
 raises AotcIndexError (an IndexError) naming the index, the axis length, the
-op and the user's line.  Boolean masks and float indices are rejected when the
-graph is built.
+op and the user's line.  Boolean masks, float indices, and ``None`` mixed with
+integer arrays are rejected when the graph is built.
+
+Subtensor's reference returns a NumPy view of its input (as Theano's does);
+the set / increment ops always return a new array.
 """
 import numpy as np
 

@@ -1,0 +1,3 @@
+"""Kernel builders for the reduce op family (see kernels.py for the contract)."""
+
+BUILDERS = {}
