@@ -53,12 +53,29 @@ def module_name_for(sources_key):
     return "aotc_" + sources_key[:16]
 
 
+class OptimizedReferenceImpl:
+    """The optimized graph evaluated with the ops' NumPy references (no C kernel for a node)."""
+
+    def __init__(self, fgraph, outputs, trace, reason):
+        self.fgraph = fgraph
+        self.optimized_outputs = outputs
+        self.trace = trace
+        self.backend = "reference"
+        self.reason = reason
+
+    def run(self, values):
+        from .frontend.evaluator import evaluate
+        given = {id(v): val for v, val in zip(self.fgraph.inputs, values)}
+        return evaluate(self.optimized_outputs, given)
+
+
 def compiled_impl(fgraph, trace=None):
-    """A CompiledImpl for ``fgraph``, or None when it cannot be lowered to C."""
-    if not ENABLED:
-        return None
+    """The FAST_RUN implementation of ``fgraph``: optimized, compiled to C when every node
+    has a kernel (else the optimized graph by reference, with ``.reason`` saying why)."""
     trace = [] if trace is None else trace
     outs = optimize(fgraph.outputs, trace)
+    if not ENABLED:
+        return OptimizedReferenceImpl(fgraph, outs, trace, "the C backend is disabled")
     n = len(fgraph.user_outputs)
     args = [(v.name if _ident(v.name) else "arg%d" % k, v, False, None)
             for k, v in enumerate(fgraph.inputs)]
@@ -66,8 +83,8 @@ def compiled_impl(fgraph, trace=None):
                         single=False)
     try:
         program, shared = lower("aotc_module", [spec])
-    except NotLowerable:
-        return None
+    except NotLowerable as e:
+        return OptimizedReferenceImpl(fgraph, outs, trace, str(e))
     # The module name must be unique per content: render once to hash, then name it.
     sources = render(program, floatx=config.floatX)
     key = compiler.cache_key(sources, "probe")

@@ -8,7 +8,6 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .config import config
 from .errors import (AotcTypeError, AotcValueError, MissingInputError, UnusedInputError,
                      NanInfError)
 from .frontend.clone import check_replacement, clone_replace

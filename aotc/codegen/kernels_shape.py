@@ -1,3 +1,178 @@
-"""Kernel builders for the shape op family (see kernels.py for the contract)."""
+"""Kernel builders for the shape op family (see kernels.py for the contract).
 
-BUILDERS = {}
+DimShuffle, Rebroadcast and Reshape (of an input it can view) produce views:
+they alias their input's memory and copy nothing.  Shape, MakeVector, Alloc,
+ARange and Join allocate.  Print takes the GIL to call Python's ``print``.
+
+Every run-time size these kernels read (reshape targets, alloc sizes, arange
+bounds) can come in any integer dtype, so builders pass, per input, a C
+expression that reads it as ``int64_t`` (``uint64`` values above INT64_MAX
+saturate, so that they fail as "too large" rather than wrap to a negative).
+Messages repeat the reference ``perform``'s text, shapes written as Python
+tuples.
+"""
+from ..frontend.types import is_float
+from .ctypes_map import C_TYPE, itemsize
+from .kernels import NotLowerable, c_string
+from .render import NPY_NUM
+
+
+def _label(node):
+    return c_string(str(node.op))
+
+
+def _read_scalar(pos, dtype):
+    """C expression: input ``pos`` (0-d, any integer dtype) as int64_t."""
+    if dtype == "uint64":
+        return "aotc_u64_size(*(const uint64_t *)in[%d]->data)" % pos
+    return "(int64_t)(*(const %s *)in[%d]->data)" % (C_TYPE[dtype], pos)
+
+
+def _read_entry(dtype):
+    """C expression: entry ``i`` of the 1-d integer vector ``in[1]`` as int64_t."""
+    ptr = "(const %s *)(in[1]->data + i * in[1]->strides[0])" % C_TYPE[dtype]
+    if dtype == "uint64":
+        return "aotc_u64_size(*%s)" % ptr
+    return "(int64_t)(*%s)" % ptr
+
+
+def _need_int(node, v, what):
+    if v.dtype == "bool" or is_float(v.dtype):
+        raise NotLowerable("%s: %s of dtype %s is not an integer" % (node.op, what, v.dtype))
+
+
+def dimshuffle(node):
+    """A view: output axis d is input axis order[d], or a new length-1 axis (-1)."""
+    op = node.op
+    x = node.inputs[0]
+    order = tuple(-1 if a == "x" else int(a) for a in op.new_order)
+    kept = set(a for a in order if a >= 0)
+    dropped = tuple(a for a in range(x.ndim) if a not in kept)
+    return dict(label=_label(node), ndim=len(order), order=order, dropped=dropped,
+                itemsize=itemsize(x.dtype))
+
+
+def rebroadcast(node):
+    """A view with a run-time check that the axes marked broadcastable have length 1."""
+    return dict(label=_label(node), checks=tuple(a for a, f in node.op.axis if f))
+
+
+def shape(node):
+    return dict(label=_label(node), ndim=node.inputs[0].ndim)
+
+
+def make_vector(node):
+    out = node.outputs[0]
+    ct = C_TYPE[out.dtype]
+    stores = []
+    for pos, v in enumerate(node.inputs):
+        src = "*(const %s *)in[%d]->data" % (C_TYPE[v.dtype], pos)
+        stores.append("(npy_bool)((%s) != 0)" % src if out.dtype == "bool"
+                      else "(%s)(%s)" % (ct, src))
+    return dict(label=_label(node), n=len(node.inputs), out_ctype=ct,
+                out_size=itemsize(out.dtype), stores=tuple(stores))
+
+
+def reshape(node):
+    x, shp = node.inputs
+    _need_int(node, shp, "the shape vector")
+    return dict(label=_label(node), ndim=node.op.ndim, itemsize=itemsize(x.dtype),
+                read=_read_entry(shp.dtype))
+
+
+def alloc(node):
+    v = node.inputs[0]
+    sizes = node.inputs[1:]
+    for s in sizes:
+        _need_int(node, s, "a size")
+    ndim = len(sizes)
+    return dict(label=_label(node), ndim=ndim, vndim=v.ndim, off=ndim - v.ndim,
+                nin=len(node.inputs), itemsize=itemsize(v.dtype),
+                reads=tuple(_read_scalar(pos + 1, s.dtype) for pos, s in enumerate(sizes)),
+                vbcast=tuple(bool(b) for b in v.broadcastable))
+
+
+def arange(node):
+    """np.arange's length rule, computed as Python does on the ``.item()`` scalars."""
+    out = node.outputs[0]
+    if out.dtype == "bool":
+        # NumPy has no fill function for bool ranges longer than 2
+        raise NotLowerable("%s: a bool arange has no C kernel" % node.op)
+    ins = node.inputs
+    # Python arithmetic on the .item() values: exact for int (+) int, double otherwise.
+    # int64_t holds every value read from an int dtype except large uint64: the
+    # __int128 arithmetic below keeps subtraction and addition exact for those too.
+    kinds = ["f" if is_float(v.dtype) else "i" for v in ins]
+    reads = []
+    for pos, v in enumerate(ins):
+        if kinds[pos] == "f":
+            reads.append("(double)(*(const %s *)in[%d]->data)" % (C_TYPE[v.dtype], pos))
+        else:
+            reads.append("(__int128)(*(const %s *)in[%d]->data)" % (C_TYPE[v.dtype], pos))
+    ct = C_TYPE[out.dtype]
+    if is_float(out.dtype):
+        wide, fill = ct, "b0 + (%s)i * delta" % ct
+    elif out.dtype == "uint64":
+        wide, fill = "uint64_t", "b0 + (uint64_t)i * delta"
+    else:
+        # NumPy computes start + i*delta in npy_intp, then stores into the dtype
+        wide, fill = "int64_t", "b0 + i * delta"
+    return dict(label=_label(node), reads=tuple(reads), kinds=tuple(kinds),
+                diff_int=kinds[0] == "i" and kinds[1] == "i",
+                next_int=kinds[0] == "i" and kinds[2] == "i",
+                step_int=kinds[2] == "i",
+                out_ctype=ct, out_size=itemsize(out.dtype), wide=wide, fill=fill,
+                to_out_int="aotc_i128_to_%s" % _conv_suffix(out.dtype),
+                to_out_dbl="aotc_f64_to_%s" % _conv_suffix(out.dtype))
+
+
+def _conv_suffix(dtype):
+    return {"float32": "f32", "float64": "f64", "int8": "i8", "int16": "i16", "int32": "i32",
+            "int64": "i64", "uint8": "u8", "uint16": "u16", "uint32": "u32",
+            "uint64": "u64"}[dtype]
+
+
+def join(node):
+    out = node.outputs[0]
+    axis = node.op.axis
+    ins = []
+    for pos, v in enumerate(node.inputs):
+        ins.append(dict(pos=pos, same=v.dtype == out.dtype, in_ctype=C_TYPE[v.dtype],
+                        in_size=itemsize(v.dtype)))
+    from .program import Rec
+    return dict(label=_label(node), nin=len(node.inputs), ndim=out.ndim, axis=axis,
+                out_ctype=C_TYPE[out.dtype], out_size=itemsize(out.dtype),
+                inputs=tuple(Rec(i) for i in ins))
+
+
+def _c_bytes(text):
+    """``text`` (UTF-8) as the inside of a C string literal, every odd byte in octal."""
+    out = []
+    for b in str(text).encode("utf-8"):
+        ch = chr(b)
+        out.append(ch if (ch.isalnum() and b < 128) or ch in " _.,:;=-+()[]{}<>/*!#%&|^~'" else
+                   "\\%03o" % b)
+    return "".join(out)
+
+
+def print_op(node):
+    op = node.op
+    if getattr(op, "global_fn", None) is not None:
+        raise NotLowerable("%s: a Print with global_fn calls Python code of its own" % op)
+    x = node.inputs[0]
+    return dict(label=_label(node), message=_c_bytes(op.message),
+                attrs=tuple(_c_bytes(a) for a in op.attrs), ndim=x.ndim,
+                npy_type=NPY_NUM[x.dtype], itemsize=itemsize(x.dtype))
+
+
+BUILDERS = {
+    "c/dimshuffle": dimshuffle,
+    "c/rebroadcast": rebroadcast,
+    "c/shape": shape,
+    "c/make_vector": make_vector,
+    "c/reshape": reshape,
+    "c/alloc": alloc,
+    "c/arange": arange,
+    "c/join": join,
+    "c/print": print_op,
+}

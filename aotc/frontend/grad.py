@@ -5,9 +5,9 @@ so it can be differentiated again (second order) and compiled like any graph.
 """
 import warnings
 
+from ..config import config
 from ..errors import AotcTypeError, AotcValueError, DisconnectedInputError
 from .evaluator import toposort
-from ..config import config
 from .graph import Variable, as_tensor_variable, constant
 from .types import is_float
 

@@ -1,5 +1,4 @@
 """Printing graphs: ``debugprint``, ``pp``/``pprint`` and the ``Print`` op."""
-import io
 import string
 import sys
 

@@ -35,6 +35,8 @@ def rules():
         rule("sub_zero", elem("sub", x, const(0)), lambda x: x),
         rule("div_by_one", elem("true_div", x, const(1)), lambda x: x),
         rule("double_neg", elem("neg", elem("neg", x)), lambda x: x),
+        # -a - b -> -(a + b): one negation, so stabilize sees exp(-(a + b))
+        rule("sub_of_neg", elem("sub", elem("neg", x), y), lambda x, y: E.neg(E.add(x, y))),
         rule("pow_one", elem("pow", x, const(1)), lambda x: x),
         rule("pow_two_to_sqr", elem("pow", x, const(2)), lambda x: E.sqr(x)),
         rule("identity_dimshuffle", op(DimShuffle, x, bind="ds"), lambda x, ds: x,

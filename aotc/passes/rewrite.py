@@ -46,12 +46,15 @@ class Var(Pattern):
 
 
 class Const(Pattern):
-    """A constant whose every element equals ``value`` (any shape)."""
+    """A constant whose every element equals ``value`` (any shape), also seen through the
+    DimShuffles that broadcasting puts around constants."""
 
     def __init__(self, value):
         self.value = value
 
     def match(self, var, env):
+        while var.owner is not None and type(var.owner.op).__name__ == "DimShuffle":
+            var = var.owner.inputs[0]
         if isinstance(var, Constant) and var.data.size > 0 and np.all(var.data == self.value):
             return env
         return None

@@ -518,6 +518,7 @@ def test_function_length1_array_does_not_broadcast_into_vector():
     f = function([x, y], x + y)
     with pytest.raises(ValueError) as info:
         f(np.ones(1), np.ones(3))
+    assert isinstance(info.value, ShapeError)
     assert "(1,)" in str(info.value) and "(3,)" in str(info.value)
 
 

@@ -301,7 +301,8 @@ def test_grad_broadcast_row_is_reduced():
     g = T.grad(c, r)
     assert g.broadcastable == (True, False)
     xv = np.arange(6.0).reshape(2, 3)
-    np.testing.assert_array_equal(function([x, r], g)(xv, np.ones((1, 3))), xv.sum(0, keepdims=True))
+    out = function([x, r], g)(xv, np.ones((1, 3)))
+    np.testing.assert_array_equal(out, xv.sum(0, keepdims=True))
 
 
 def test_grad_float32_floatx_constants_stay_float32():
