@@ -26,7 +26,8 @@ _ERRORS = {1: E.ShapeError, 2: E.AotcIndexError, 3: MemoryError, 4: E.AotcTypeEr
 class CompiledImpl:
     """Runs one function through its generated module."""
 
-    def __init__(self, module, program, shared, outputs, trace):
+    def __init__(self, module, program, shared, outputs, trace, fgraph):
+        self.fgraph = fgraph
         self.module = module
         self.program = program
         self.shared = shared
@@ -41,6 +42,7 @@ class CompiledImpl:
         try:
             return list(self.fn(tuple(values), state))
         except self.module.KernelError as err:
+            explain_failure(self.fgraph, values)
             _, step, code, msg = err.args
             s = self.steps[step]
             exc = _ERRORS.get(code, E.AotcError)
@@ -66,7 +68,20 @@ class OptimizedReferenceImpl:
     def run(self, values):
         from .frontend.evaluator import evaluate
         given = {id(v): val for v, val in zip(self.fgraph.inputs, values)}
-        return evaluate(self.optimized_outputs, given)
+        try:
+            return evaluate(self.optimized_outputs, given)
+        except E.AotcError:
+            explain_failure(self.fgraph, values)
+            raise
+
+
+def explain_failure(fgraph, values):
+    """Re-run the graph as the user wrote it, by reference, so that an error names the
+    user's node (rewrites may have fused or replaced the one that failed).  Returns
+    normally if the reference run succeeds."""
+    from .frontend.evaluator import evaluate
+    given = {id(v): val for v, val in zip(fgraph.inputs, values)}
+    evaluate(fgraph.outputs, given)
 
 
 def compiled_impl(fgraph, trace=None):
@@ -94,7 +109,7 @@ def compiled_impl(fgraph, trace=None):
     sources = render(program, floatx=config.floatX)
     path = compiler.build(sources, name)
     module = compiler.load(path, name)
-    return CompiledImpl(module, program, shared, outs, trace)
+    return CompiledImpl(module, program, shared, outs, trace, fgraph)
 
 
 def _ident(name):

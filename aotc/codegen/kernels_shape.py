@@ -14,7 +14,7 @@ tuples.
 from ..frontend.types import is_float
 from .ctypes_map import C_TYPE, itemsize
 from .kernels import NotLowerable, c_string
-from .render import NPY_NUM
+from .program import Rec
 
 
 def _label(node):
@@ -48,7 +48,8 @@ def dimshuffle(node):
     order = tuple(-1 if a == "x" else int(a) for a in op.new_order)
     kept = set(a for a in order if a >= 0)
     dropped = tuple(a for a in range(x.ndim) if a not in kept)
-    return dict(label=_label(node), ndim=len(order), order=order, dropped=dropped,
+    axes_rev = tuple(Rec(dict(index=d, src=order[d])) for d in reversed(range(len(order))))
+    return dict(label=_label(node), ndim=len(order), axes_rev=axes_rev, dropped=dropped,
                 itemsize=itemsize(x.dtype))
 
 
@@ -89,41 +90,53 @@ def alloc(node):
     return dict(label=_label(node), ndim=ndim, vndim=v.ndim, off=ndim - v.ndim,
                 nin=len(node.inputs), itemsize=itemsize(v.dtype),
                 reads=tuple(_read_scalar(pos + 1, s.dtype) for pos, s in enumerate(sizes)),
-                vbcast=tuple(bool(b) for b in v.broadcastable))
+                vaxes=tuple(Rec(dict(index=a, out=ndim - v.ndim + a, bcast=bool(b)))
+                            for a, b in enumerate(v.broadcastable)))
 
 
 def arange(node):
-    """np.arange's length rule, computed as Python does on the ``.item()`` scalars."""
+    """np.arange: length and values as NumPy computes them from the ``.item()`` scalars.
+
+    Python arithmetic on those scalars is exact for int (op) int and double
+    otherwise; ``__int128`` keeps int subtraction and addition exact for every
+    integer dtype, uint64 included.
+    """
     out = node.outputs[0]
     if out.dtype == "bool":
         # NumPy has no fill function for bool ranges longer than 2
         raise NotLowerable("%s: a bool arange has no C kernel" % node.op)
-    ins = node.inputs
-    # Python arithmetic on the .item() values: exact for int (+) int, double otherwise.
-    # int64_t holds every value read from an int dtype except large uint64: the
-    # __int128 arithmetic below keeps subtraction and addition exact for those too.
-    kinds = ["f" if is_float(v.dtype) else "i" for v in ins]
-    reads = []
-    for pos, v in enumerate(ins):
-        if kinds[pos] == "f":
-            reads.append("(double)(*(const %s *)in[%d]->data)" % (C_TYPE[v.dtype], pos))
+    decls, is_i = [], []
+    for pos, v in enumerate(node.inputs):
+        src = "*(const %s *)in[%d]->data" % (C_TYPE[v.dtype], pos)
+        if is_float(v.dtype):
+            decls.append("const double v%dd = (double)(%s);" % (pos, src))
+            is_i.append(False)
         else:
-            reads.append("(__int128)(*(const %s *)in[%d]->data)" % (C_TYPE[v.dtype], pos))
+            decls.append("const __int128 v%di = (__int128)(%s);" % (pos, src))
+            decls.append("const double v%dd = (double)v%di;" % (pos, pos))
+            is_i.append(True)
+    suffix = _conv_suffix(out.dtype)
+    if is_i[0]:
+        start_conv = "aotc_i128_to_%s(v0i, &b0)" % suffix
+    else:
+        start_conv = "aotc_f64_to_%s(v0d, &b0)" % suffix
+    if is_i[0] and is_i[2]:
+        next_conv = "aotc_i128_to_%s(v0i + v2i, &b1)" % suffix
+    else:
+        next_conv = "aotc_f64_to_%s(v0d + v2d, &b1)" % suffix
+    diff = "(double)(v1i - v0i)" if is_i[0] and is_i[1] else "(v1d - v0d)"
     ct = C_TYPE[out.dtype]
     if is_float(out.dtype):
-        wide, fill = ct, "b0 + (%s)i * delta" % ct
-    elif out.dtype == "uint64":
-        wide, fill = "uint64_t", "b0 + (uint64_t)i * delta"
+        delta = "b1 - b0"
+        fill = "b0 + (%s)i * delta" % ct
     else:
-        # NumPy computes start + i*delta in npy_intp, then stores into the dtype
-        wide, fill = "int64_t", "b0 + i * delta"
-    return dict(label=_label(node), reads=tuple(reads), kinds=tuple(kinds),
-                diff_int=kinds[0] == "i" and kinds[1] == "i",
-                next_int=kinds[0] == "i" and kinds[2] == "i",
-                step_int=kinds[2] == "i",
-                out_ctype=ct, out_size=itemsize(out.dtype), wide=wide, fill=fill,
-                to_out_int="aotc_i128_to_%s" % _conv_suffix(out.dtype),
-                to_out_dbl="aotc_f64_to_%s" % _conv_suffix(out.dtype))
+        # NumPy's fill computes start + i*delta in 64-bit integers and stores the
+        # low bits; unsigned arithmetic gives the same bits without overflow
+        delta = "(%s)((uint64_t)b1 - (uint64_t)b0)" % ct
+        fill = "(%s)((uint64_t)b0 + (uint64_t)i * (uint64_t)delta)" % ct
+    return dict(label=_label(node), decls=tuple(decls), diff=diff, start_conv=start_conv,
+                next_conv=next_conv, out_ctype=ct, out_size=itemsize(out.dtype),
+                out_dtype=out.dtype, delta=delta, fill=fill)
 
 
 def _conv_suffix(dtype):
@@ -139,7 +152,6 @@ def join(node):
     for pos, v in enumerate(node.inputs):
         ins.append(dict(pos=pos, same=v.dtype == out.dtype, in_ctype=C_TYPE[v.dtype],
                         in_size=itemsize(v.dtype)))
-    from .program import Rec
     return dict(label=_label(node), nin=len(node.inputs), ndim=out.ndim, axis=axis,
                 out_ctype=C_TYPE[out.dtype], out_size=itemsize(out.dtype),
                 inputs=tuple(Rec(i) for i in ins))

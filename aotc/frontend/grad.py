@@ -19,8 +19,11 @@ def _zeros_like(v, dtype=None):
 
 
 def _seed(cost):
-    # The cost is a scalar, so d cost / d cost is the constant 1 (of a float dtype).
-    return constant(1, dtype=cost.dtype if is_float(cost.dtype) else config.floatX)
+    # d cost / d cost = 1, written second(cost, 1) as Theano's fill(cost, 1): the seed
+    # depends on the cost, so the inputs of a constant gradient (grad(2 * x, x)) stay
+    # connected to the function.  The optimizer folds it to the constant.
+    from .ops.elemwise import second
+    return second(cost, constant(1, dtype=cost.dtype if is_float(cost.dtype) else config.floatX))
 
 
 def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_names=True,
@@ -117,11 +120,14 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
         if g.dtype != w.dtype and is_float(w.dtype):
             from .ops.elemwise import cast
             g = cast(g, w.dtype)
-        # (graph roots such as the constant seed may be shared by several results: unnamed)
-        if add_names and g.name is None and g.owner is not None and w.name is not None \
-                and cost is not None:
-            g.name = "(d%s/d%s)" % (cost.name or "cost", w.name)
         results.append(g)
+    if add_names and cost is not None:
+        # a variable serving as several results (e.g. the seed of grad(x + y, [x, y]))
+        # stays unnamed: one name could not describe both
+        for w, g in zip(wrt_list, results):
+            if g.name is None and g.owner is not None and w.name is not None \
+                    and sum(r is g for r in results) == 1:
+                g.name = "(d%s/d%s)" % (cost.name or "cost", w.name)
     return results[0] if single else results
 
 

@@ -21,7 +21,10 @@ def canonical_dtype(dtype):
     except TypeError:
         name = None
     if name not in ALL_DTYPES:
-        raise AotcTypeError("unknown dtype: expected one of %s, got %r" % (", ".join(ALL_DTYPES), dtype))
+        from .graph import user_src_loc
+        loc = user_src_loc()
+        raise AotcTypeError("unknown dtype: expected one of %s, got %r%s" % (
+            ", ".join(ALL_DTYPES), dtype, ("\n  at:   %s" % loc) if loc is not None else ""))
     return name
 
 
@@ -114,7 +117,7 @@ class TensorType:
             arr = data
         elif allow_downcast:
             arr = _asarray(data, self.dtype, what)
-        elif isinstance(data, (np.ndarray, np.generic)):
+        elif isinstance(data, np.ndarray):
             src = data.dtype
             if src.kind not in "biufc":
                 raise AotcTypeError("%s: expected a numeric array for %s, got dtype %s"
@@ -124,8 +127,8 @@ class TensorType:
             else:
                 raise AotcTypeError(
                     "%s: expected dtype %s (type %s), got an array of dtype %s; the "
-                    "conversion could lose precision. Cast it, or pass "
-                    "allow_input_downcast=True to function()." % (what, self.dtype, self, src))
+                    "conversion could lose precision. %s" % (what, self.dtype, self, src,
+                                                            _hint(what)))
         elif allow_downcast is None and type(data) is float and self.dtype == config.floatX:
             arr = np.asarray(data, dtype=self.dtype)
         else:
@@ -134,8 +137,8 @@ class TensorType:
             if not _same_values(probe, arr):
                 raise AotcTypeError(
                     "%s: expected dtype %s (type %s), got %r of dtype %s, which does not "
-                    "convert without loss. Cast it, or pass allow_input_downcast=True to "
-                    "function()." % (what, self.dtype, self, _short(data), probe.dtype))
+                    "convert without loss. %s" % (what, self.dtype, self, _short(data),
+                                                  probe.dtype, _hint(what)))
         if arr.ndim != self.ndim:
             raise AotcTypeError("%s: wrong number of dimensions: expected %d (type %s), got %d "
                                 "with shape %s" % (what, self.ndim, self, arr.ndim, arr.shape))
@@ -148,6 +151,12 @@ class TensorType:
 
     def value_zeros(self, shape):
         return np.zeros(shape, dtype=self.dtype)
+
+
+def _hint(what):
+    if what.startswith("function") or "argument" in what:
+        return "Cast it, or pass allow_input_downcast=True to function()."
+    return "Cast it to the expected dtype first."
 
 
 def _short(data):

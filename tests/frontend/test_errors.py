@@ -210,14 +210,12 @@ def test_shared_value_shape_change_error_points_at_line():
     assert "(4,)" in str(info.value) and "out = s * v" in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="types.canonical_dtype does not name the user's line yet")
 def test_unknown_dtype_error_names_user_line():
     with pytest.raises(TypeError) as info:
         T.matrix(dtype="float33")
     assert "test_errors.py" in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="Elemwise.make_node does not name the user's line yet")
 def test_elemwise_bad_dtype_error_names_user_line():
     x = T.dvector("x")
     with pytest.raises(TypeError) as info:

@@ -100,13 +100,14 @@ class Elemwise(Op):
     def make_node(self, *inputs):
         sop = self.scalar_op
         if len(inputs) != sop.arity:
-            raise AotcTypeError("%s: expected %d inputs, got %d" % (sop.name, sop.arity, len(inputs)))
+            raise AotcTypeError("%s: expected %d inputs, got %d%s"
+                                % (sop.name, sop.arity, len(inputs), _at_user()))
         inputs = [as_tensor_variable(i) for i in inputs]
         for pos, i in enumerate(inputs):
             if i.dtype not in sop.dtypes:
                 raise AotcTypeError(
-                    "%s: input %d has dtype %s; expected one of %s"
-                    % (sop.name, pos, i.dtype, ", ".join(sop.dtypes)))
+                    "%s: input %d has dtype %s; expected one of %s%s"
+                    % (sop.name, pos, i.dtype, ", ".join(sop.dtypes), _at_user()))
         ndim = max(i.ndim for i in inputs)
         padded = []
         for i in inputs:
@@ -145,6 +146,12 @@ class Elemwise(Op):
                 continue
             out.append(reduce_to_input(g, inp))
         return out
+
+
+def _at_user():
+    from ..graph import user_src_loc
+    loc = user_src_loc()
+    return ("\n  at:   %s" % loc) if loc is not None else ""
 
 
 def reduce_to_input(g, inp):
@@ -339,6 +346,9 @@ CLIP = S("clip", 3, np.clip, lambda x, lo, hi: upcast(x, lo, hi), _g_clip,
          "aotc_min(aotc_max({0}, {1}), {2})", "aotc_min(aotc_max({0}, {1}), {2})", domain="clip")
 IDENTITY = S("identity", 1, lambda x: np.array(x, copy=True), same_as_inputs,
              lambda gz, i, o: (gz,), "{0}", "{0}", dtypes=NUMBERS)
+SECOND = S("second", 2, lambda a, b: np.array(np.broadcast_to(b, np.broadcast(a, b).shape)),
+           lambda a, b: b, lambda gz, i, o: (None, gz), "((void)({0}), {1})",
+           "((void)({0}), {1})", dtypes=NUMBERS, compute_in="out")
 CAST = S("cast", 1, lambda x: x, same_as_inputs,
          lambda gz, i, o: (gz,), "{0}", "{0}", dtypes=NUMBERS, compute_in="in")
 
@@ -346,7 +356,7 @@ CAST = S("cast", 1, lambda x: x, same_as_inputs,
 SCALAR_OPS = (ADD, SUB, MUL, TRUE_DIV, INT_DIV, MOD, POW, NEG, ABS, SGN, EXP, EXPM1, LOG, LOG1P,
               LOG2, LOG10, SQRT, SQR, TANH, SIGMOID, SOFTPLUS, SIN, COS, RECIPROCAL, FLOOR, CEIL,
               ROUND, MAXIMUM, MINIMUM, LT, GT, LE, GE, EQ, NEQ, AND, OR, XOR, INVERT, SWITCH, CLIP,
-              IDENTITY, CAST)
+              IDENTITY, SECOND, CAST)
 
 
 def _mk(sop):
@@ -402,6 +412,7 @@ invert = _mk(INVERT)
 switch = _mk(SWITCH)
 clip = _mk(CLIP)
 identity = _mk(IDENTITY)
+second = _mk(SECOND)
 divide = true_div
 true_divide = true_div
 floor_div = int_div
