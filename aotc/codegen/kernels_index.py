@@ -136,7 +136,8 @@ def gather(node):
     """Rows of x picked by an integer array (the embedding lookup W[idx])."""
     x, ilist = node.inputs
     return dict(_common(node), xnd=x.ndim, ind=ilist.ndim, out_ndim=node.outputs[0].ndim,
-                rows=x.ndim > 1, itemsize=itemsize(x.dtype), ctype=C_TYPE[x.dtype], load=_loader(ilist.dtype))
+                rows=x.ndim > 1, itemsize=itemsize(x.dtype), ctype=C_TYPE[x.dtype],
+                load=_loader(ilist.dtype))
 
 
 def scatter(node):

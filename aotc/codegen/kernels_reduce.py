@@ -12,7 +12,6 @@ from .kernels import NotLowerable, c_string
 from .program import Rec
 
 _FLOATS = ("float32", "float64")
-_UNSIGNED = {"int8": "uint8_t", "int16": "uint16_t", "int32": "uint32_t", "int64": "uint64_t"}
 
 
 def _mask(ndim, axes):
@@ -116,10 +115,10 @@ def gemm(node):
         mode = "bool"
     else:
         mode = "int"
-    # unsigned arithmetic wraps without undefined behaviour; the bits are the same
-    uint_t = _UNSIGNED.get(dt, out_t)
-    return dict(label=c_string(str(node.op)), na=a.ndim, nb=b.ndim, a_t=C_TYPE[a.dtype],
-                b_t=C_TYPE[b.dtype], out_t=out_t, uint_t=uint_t, mode=mode,
+    # integer products wrap in unsigned arithmetic (no undefined behaviour, same bits)
+    mul_t = "uint64_t" if itemsize(dt) == 8 else "uint32_t"
+    return dict(label=c_string(str(node.op)), na=a.ndim, nb=b.ndim, a_last=a.ndim - 1,
+                a_t=C_TYPE[a.dtype], b_t=C_TYPE[b.dtype], out_t=out_t, mul_t=mul_t, mode=mode,
                 a_size=itemsize(a.dtype), b_size=itemsize(b.dtype), out_size=itemsize(dt),
                 a_conv=(mode == "blas" and a.dtype != dt), b_conv=(mode == "blas" and b.dtype != dt),
                 gemm_fn="aotc_sgemm_strided" if dt == "float32" else "aotc_dgemm_strided",

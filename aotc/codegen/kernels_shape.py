@@ -12,13 +12,14 @@ Messages repeat the reference ``perform``'s text, shapes written as Python
 tuples.
 """
 from ..frontend.types import is_float
-from .ctypes_map import C_TYPE, itemsize
+from .ctypes_map import C_TYPE, NPY_TYPE, itemsize
 from .kernels import NotLowerable, c_string
 from .program import Rec
 
 
 def _label(node):
-    return c_string(str(node.op))
+    """The op's text, safe inside a C comment and a printf format."""
+    return c_string(str(node.op)).replace("%", "%%").replace("*/", "* /")
 
 
 def _read_scalar(pos, dtype):
@@ -172,9 +173,10 @@ def print_op(node):
     if getattr(op, "global_fn", None) is not None:
         raise NotLowerable("%s: a Print with global_fn calls Python code of its own" % op)
     x = node.inputs[0]
-    return dict(label=_label(node), message=_c_bytes(op.message),
-                attrs=tuple(_c_bytes(a) for a in op.attrs), ndim=x.ndim,
-                npy_type=NPY_NUM[x.dtype], itemsize=itemsize(x.dtype))
+    # the message goes only into string literals (octal escapes), never into a
+    # comment or a printf format
+    return dict(message=_c_bytes(op.message), attrs=tuple(_c_bytes(a) for a in op.attrs),
+                ndim=x.ndim, npy_type=NPY_TYPE[x.dtype], itemsize=itemsize(x.dtype))
 
 
 BUILDERS = {

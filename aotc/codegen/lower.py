@@ -26,6 +26,37 @@ def _src_text(node):
     return str(loc) if loc is not None else "(unknown line)"
 
 
+def _plan_releases(steps, vars_, view_of, out_idx):
+    """Attach to each step the temporaries whose memory is dead after it.
+
+    A temporary's block serves it and every view of it; the block is released
+    after the last step that reads any of them, unless one is a function output.
+    """
+    def root(v):
+        while v in view_of:
+            v = view_of[v]
+        return v
+    produced_by = {}
+    for s in steps:
+        for o in s.outputs:
+            produced_by[o] = s.index
+    last = {}
+    for s in steps:
+        for i in s.inputs:
+            last[root(i)] = max(last.get(root(i), -1), s.index)
+        for o in s.outputs:
+            last[root(o)] = max(last.get(root(o), -1), s.index)
+    keep = {root(o) for o in out_idx}
+    rel = {}
+    for r, at in last.items():
+        if r in keep or vars_[r].kind != "temp" or r not in produced_by:
+            continue
+        rel.setdefault(at, []).append((r, produced_by[r]))
+    return [s.__class__(s.index, s.kernel, s.inputs, s.outputs, s.op, s.types, s.src,
+                        tuple(sorted(rel.get(s.index, ()))))
+            for s in steps]
+
+
 def lower(module_name, specs):
     """A Program for ``specs`` (a list of FunctionSpec)."""
     kernels = {}            # (template, Rec) -> Kernel
@@ -77,6 +108,7 @@ def lower(module_name, specs):
             if id(r) not in index:
                 raise NotLowerable("free variable %s is not an argument" % r)
         steps = []
+        view_of = {}            # var index -> var index whose memory it may alias
         for node in toposort(outs):
             template, params = build_params(node)
             key = (template, Rec(params))
@@ -84,12 +116,15 @@ def lower(module_name, specs):
                 kernels[key] = Kernel("k%d" % len(kernels), template, key[1])
             for o in node.outputs:
                 add_var(o, "temp")
+            for oi, ii in getattr(node.op, "view_map", {}).items():
+                view_of[index[id(node.outputs[oi])]] = index[id(node.inputs[ii])]
             steps.append(Step(len(steps), kernels[key].name,
                               tuple(index[id(i)] for i in node.inputs),
                               tuple(index[id(o)] for o in node.outputs),
                               str(node), "[%s]" % ", ".join(str(i.type) for i in node.inputs),
                               _src_text(node)))
         out_idx = tuple(index[id(o)] for o in outs)
+        steps = _plan_releases(steps, vars_, view_of, out_idx)
         n_user = len(spec.outputs)
         updates = tuple((shared_slot(s), n_user + k) for k, (s, _) in enumerate(spec.updates))
         functions.append(FunctionProgram(

@@ -67,6 +67,7 @@ class Step:
     op: str              # the Apply node, as text
     types: str           # its input types
     src: str             # the user's line that built it ("model.py:18   y = a @ b")
+    releases: Tuple[Tuple[int, int], ...] = ()   # (var, producing step) dead after this step
 
 
 @dataclass(frozen=True)

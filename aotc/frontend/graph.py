@@ -200,6 +200,8 @@ class Op:
     # False for ops whose result is not a function of their inputs alone (random
     # draws, printing): rewrites never merge, fold or drop them.
     pure = True
+    # {output index: input index} for outputs that may be views of an input's memory
+    view_map = {}
 
     def _props(self):
         return tuple(getattr(self, p) for p in self.__props__)

@@ -148,6 +148,7 @@ class DimShuffle(Op):
     """
 
     __props__ = ("new_order",)
+    view_map = {0: 0}   # output 0 may alias input 0 (the memory plan keeps it alive)
     c = "c/dimshuffle"
     cuda = "cuda/dimshuffle"
 
@@ -298,6 +299,7 @@ class Rebroadcast(Op):
     """
 
     __props__ = ("axis",)
+    view_map = {0: 0}   # output 0 may alias input 0 (the memory plan keeps it alive)
     c = "c/rebroadcast"
     cuda = "cuda/rebroadcast"
 
@@ -473,6 +475,7 @@ class Reshape(Op):
     """
 
     __props__ = ("ndim",)
+    view_map = {0: 0}   # output 0 may alias input 0 (the memory plan keeps it alive)
     c = "c/reshape"
     cuda = "cuda/reshape"
 

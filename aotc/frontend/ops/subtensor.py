@@ -375,6 +375,7 @@ class Subtensor(Op):
     """
 
     __props__ = ("idx_list",)
+    view_map = {0: 0}   # output 0 may alias input 0 (the memory plan keeps it alive)
     c = "c/subtensor"
     cuda = "cuda/subtensor"
 
