@@ -17,7 +17,7 @@ from .passes import optimize
 
 #: FAST_RUN compiles through C when True.  Off while the C backend does not yet
 #: cover every op (the reference evaluator serves FAST_RUN meanwhile).
-ENABLED = False
+ENABLED = True
 
 _ERRORS = {1: E.ShapeError, 2: E.AotcIndexError, 3: MemoryError, 4: E.AotcTypeError,
            5: E.AotcValueError}

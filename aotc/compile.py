@@ -3,13 +3,14 @@
 frontend graph -> (passes -> codegen -> build -> load, for compiled modes) -> a
 callable.  ``aotc build`` goes through the same code.
 """
+import threading
 import warnings
 from collections import OrderedDict
 
 import numpy as np
 
 from .errors import (AotcTypeError, AotcValueError, MissingInputError, UnusedInputError,
-                     NanInfError)
+                     NanInfError, DebugModeError)
 from .frontend.clone import check_replacement, clone_replace
 from .frontend.evaluator import evaluate, graph_inputs, toposort, describe_node
 from .frontend.graph import (Constant, SharedVariable, TensorConstant, Variable,
@@ -271,18 +272,40 @@ class Function:
         self.allow_input_downcast = allow_input_downcast
         self.name = name
         self._nout = len(fgraph.user_outputs)
-        self._impl = self._make_impl()
+        self._impl_cache = None
+        self._impl_lock = threading.Lock()
         self.__doc__ = self._signature()
+
+    @property
+    def _impl(self):
+        """The implementation, made on first use: importing a model file that defines
+        functions (as ``aotc build`` does) compiles nothing."""
+        impl = self._impl_cache
+        if impl is None:
+            with self._impl_lock:
+                if self._impl_cache is None:
+                    self._impl_cache = self._make_impl()
+                impl = self._impl_cache
+        return impl
+
+    def compile(self):
+        """Build the implementation now (otherwise the first call does)."""
+        return self._impl
+
+    @property
+    def backend(self):
+        """'c' when calls run the generated module, 'reference' when the NumPy references."""
+        return getattr(self._impl, "backend", "reference")
 
     def _make_impl(self):
         kind = self.mode.kind
         if kind == "FAST_COMPILE":
             return _ReferenceImpl(self.fgraph)
-        if kind == "DEBUG_MODE":
-            return _ReferenceImpl(self.fgraph, check_finite=True)
-        # FAST_RUN: the compiled backend when present, else the reference.
         from .backend import compiled_impl
-        return compiled_impl(self.fgraph) or _ReferenceImpl(self.fgraph)
+        if kind == "DEBUG_MODE":
+            return _DebugImpl(self.fgraph, compiled_impl(self.fgraph),
+                              _ReferenceImpl(self.fgraph, check_finite=True))
+        return compiled_impl(self.fgraph)
 
     def _signature(self):
         args = ", ".join("%s: %s" % (s.name or "arg%d" % k, s.variable.type)
@@ -363,6 +386,47 @@ def _fresh(outs, held):
             v = np.array(v, copy=True)
         res.append(v)
     return res
+
+
+class _DebugImpl:
+    """DEBUG_MODE: the reference (checking every node for NaN/Inf), then the compiled
+    module; every output and update must agree."""
+
+    backend = "debug"
+
+    def __init__(self, fgraph, compiled, reference):
+        self.fgraph, self.compiled, self.reference = fgraph, compiled, reference
+
+    def run(self, values):
+        want = self.reference.run(values)
+        got = self.compiled.run(values)
+        names = ["output %d" % k for k in range(len(self.fgraph.user_outputs))] + \
+            ["update of %s" % s for s, _ in self.fgraph.updates]
+        for k, (name, w, g, var) in enumerate(zip(names, want, got, self.fgraph.outputs)):
+            if w.shape != g.shape or w.dtype != g.dtype:
+                raise DebugModeError("DEBUG_MODE: %s: the compiled module gave %s%s, the "
+                                     "reference %s%s%s" % (name, g.dtype, g.shape, w.dtype,
+                                                           w.shape, _origin(var)))
+            if w.dtype.kind in "fc":
+                tol = {"float32": (1e-4, 1e-5), "float16": (1e-2, 1e-3)}.get(w.dtype.name,
+                                                                             (1e-9, 1e-12))
+                bad = ~np.isclose(g, w, rtol=tol[0], atol=tol[1], equal_nan=True)
+            else:
+                bad = g != w
+            if np.any(bad):
+                i = tuple(int(j) for j in np.argwhere(bad)[0]) if w.ndim else ()
+                raise DebugModeError(
+                    "DEBUG_MODE: %s differs between the compiled module and the reference "
+                    "(%d of %d elements; at index %s: %r vs %r)%s"
+                    % (name, int(np.sum(bad)), w.size, i, g[i], w[i], _origin(var)))
+        return got
+
+
+def _origin(var):
+    node = var.owner
+    if node is None:
+        return ""
+    return "\nnode: %s\ncreated at: %s" % (node, node.src_loc or "(unknown line)")
 
 
 class _ReferenceImpl:

@@ -6,11 +6,7 @@ dict becomes part of the frozen Program, and equal dicts share one kernel).
 An op whose slot has no builder, or a dtype C has no type for, raises
 :class:`NotLowerable`.
 """
-import itertools
-
-from ..frontend.types import upcast
-from .ctypes_map import C_TYPE, itemsize, scalar_c, supported
-from .program import Rec
+from .ctypes_map import supported
 
 
 class NotLowerable(Exception):
@@ -30,58 +26,19 @@ def c_string(text):
 
 
 def elemwise(node):
-    """One elementwise node: a strided, broadcasting loop with unit-stride fast paths."""
-    op = node.op
-    sop = op.scalar_op
-    out = node.outputs[0]
-    nin = len(node.inputs)
-    ndim = out.ndim
-    in_dtypes = [i.dtype for i in node.inputs]
-    if sop.compute_in == "in":
-        compute = upcast(*in_dtypes)
-    else:
-        compute = out.dtype
-    operands = ["x%d" % i for i in range(nin)]
-    expr = scalar_c(sop, compute, operands)
-    out_ct = C_TYPE[out.dtype]
-    if out.dtype == "bool":
-        store = "(npy_bool)((%s) != 0)" % expr
-    else:
-        store = "(%s)(%s)" % (out_ct, expr)
-    axes = []
-    for ax in range(ndim):
-        full = [i for i, v in enumerate(node.inputs) if not v.broadcastable[ax]]
-        axes.append(dict(index=ax, size_from="in[%d]->shape[%d]" % (full[0], ax) if full else "1",
-                         check=tuple(full[1:])))
-    stride_expr = tuple(
-        tuple("0" if v.broadcastable[ax] else "in[%d]->strides[%d]" % (i, ax)
-              for ax in range(ndim)) for i, v in enumerate(node.inputs))
-    sizes = [itemsize(d) for d in in_dtypes]
-    osize = itemsize(out.dtype)
-    unit = ["(s%d == %d || s%d == 0)" % (i, sizes[i], i) for i in range(nin)]
-    unit.append("so == %d" % osize)
-    varying = [i for i, v in enumerate(node.inputs) if not all(v.broadcastable)]
-    fast = []
-    if len(varying) <= 3:
-        for choice in itertools.product((True, False), repeat=len(varying)):
-            index, cond = ["0"] * nin, []
-            for i, full in zip(varying, choice):
-                index[i] = "i" if full else "0"
-                cond.append("s%d == %d" % (i, sizes[i]) if full else "s%d == 0" % i)
-            fast.append(dict(cond=" && ".join(cond) or "1", index=tuple(index)))
-    return dict(
-        label=c_string(str(op)), op=c_string(str(op)), nin=nin, nops=nin + 1, ndim=ndim,
-        in_ctypes=tuple(C_TYPE[d] for d in in_dtypes),
-        compute_ctypes=tuple(C_TYPE[compute] for _ in in_dtypes),
-        out_ctype=out_ct, out_size=osize, in_sizes=tuple(sizes), store=store,
-        axes=tuple(Rec(a) for a in axes), stride_expr=stride_expr,
-        unit_cond=" && ".join(unit), fast_cases=tuple(Rec(f) for f in fast), inplace=-1)
+    """One elementwise node: the one-entry case of the fused elementwise loop.
+
+    See kernels_fused.py: a strided, broadcasting loop with unit-stride fast
+    paths (vectorized on AVX2/AVX-512 for float ops that have a vector form).
+    """
+    from .kernels_fused import fused_elemwise
+    return fused_elemwise(node)
 
 
 def _all_builders():
-    from . import kernels_index, kernels_reduce, kernels_shape
+    from . import kernels_fused, kernels_index, kernels_reduce, kernels_shape
     out = {"c/elemwise": elemwise}
-    for mod in (kernels_shape, kernels_index, kernels_reduce):
+    for mod in (kernels_shape, kernels_index, kernels_reduce, kernels_fused):
         out.update(mod.BUILDERS)
     return out
 

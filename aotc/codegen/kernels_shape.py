@@ -110,11 +110,11 @@ def arange(node):
     for pos, v in enumerate(node.inputs):
         src = "*(const %s *)in[%d]->data" % (C_TYPE[v.dtype], pos)
         if is_float(v.dtype):
-            decls.append("const double v%dd = (double)(%s);" % (pos, src))
+            decls.append("const double v%dd AOTC_UNUSED = (double)(%s);" % (pos, src))
             is_i.append(False)
         else:
-            decls.append("const __int128 v%di = (__int128)(%s);" % (pos, src))
-            decls.append("const double v%dd = (double)v%di;" % (pos, pos))
+            decls.append("const __int128 v%di AOTC_UNUSED = (__int128)(%s);" % (pos, src))
+            decls.append("const double v%dd AOTC_UNUSED = (double)v%di;" % (pos, pos))
             is_i.append(True)
     suffix = _conv_suffix(out.dtype)
     if is_i[0]:
