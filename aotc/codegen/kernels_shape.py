@@ -12,7 +12,7 @@ Messages repeat the reference ``perform``'s text, shapes written as Python
 tuples.
 """
 from ..frontend.types import is_float
-from .ctypes_map import C_TYPE, NPY_TYPE, itemsize
+from .ctypes_map import C_TYPE, NPY_TYPE, SUFFIX, itemsize
 from .kernels import NotLowerable, c_string
 from .program import Rec
 
@@ -60,10 +60,12 @@ def rebroadcast(node):
 
 
 def shape(node):
+    """x.shape: a fresh int64 vector of the input's sizes."""
     return dict(label=_label(node), ndim=node.inputs[0].ndim)
 
 
 def make_vector(node):
+    """Scalars (any dtypes the op accepted) cast into a fresh vector of the op's dtype."""
     out = node.outputs[0]
     ct = C_TYPE[out.dtype]
     stores = []
@@ -76,6 +78,7 @@ def make_vector(node):
 
 
 def reshape(node):
+    """Sizes read at run time (one -1 inferred); a view, of a C-ordered copy if need be."""
     x, shp = node.inputs
     _need_int(node, shp, "the shape vector")
     return dict(label=_label(node), ndim=node.op.ndim, itemsize=itemsize(x.dtype),
@@ -83,6 +86,8 @@ def reshape(node):
 
 
 def alloc(node):
+    """Run-time sizes; the value aligned to the trailing axes, stretched on its
+    broadcastable ones, written once and then repeated over the leading axes."""
     v = node.inputs[0]
     sizes = node.inputs[1:]
     for s in sizes:
@@ -116,7 +121,7 @@ def arange(node):
             decls.append("const __int128 v%di AOTC_UNUSED = (__int128)(%s);" % (pos, src))
             decls.append("const double v%dd AOTC_UNUSED = (double)v%di;" % (pos, pos))
             is_i.append(True)
-    suffix = _conv_suffix(out.dtype)
+    suffix = SUFFIX[out.dtype]
     if is_i[0]:
         start_conv = "aotc_i128_to_%s(v0i, &b0)" % suffix
     else:
@@ -140,19 +145,13 @@ def arange(node):
                 out_dtype=out.dtype, delta=delta, fill=fill)
 
 
-def _conv_suffix(dtype):
-    return {"float32": "f32", "float64": "f64", "int8": "i8", "int16": "i16", "int32": "i32",
-            "int64": "i64", "uint8": "u8", "uint16": "u16", "uint32": "u32",
-            "uint64": "u64"}[dtype]
-
-
 def join(node):
+    """A fresh output; each input copied (cast where its dtype differs) into its slab."""
     out = node.outputs[0]
     axis = node.op.axis
     ins = []
     for pos, v in enumerate(node.inputs):
-        ins.append(dict(pos=pos, same=v.dtype == out.dtype, in_ctype=C_TYPE[v.dtype],
-                        in_size=itemsize(v.dtype)))
+        ins.append(dict(pos=pos, same=v.dtype == out.dtype, in_ctype=C_TYPE[v.dtype]))
     return dict(label=_label(node), nin=len(node.inputs), ndim=out.ndim, axis=axis,
                 out_ctype=C_TYPE[out.dtype], out_size=itemsize(out.dtype),
                 inputs=tuple(Rec(i) for i in ins))
@@ -169,6 +168,7 @@ def _c_bytes(text):
 
 
 def print_op(node):
+    """Print's ``message attr = value`` lines through Python's print, then a copy of x."""
     op = node.op
     if getattr(op, "global_fn", None) is not None:
         raise NotLowerable("%s: a Print with global_fn calls Python code of its own" % op)
