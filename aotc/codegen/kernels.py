@@ -36,9 +36,9 @@ def elemwise(node):
 
 
 def _all_builders():
-    from . import kernels_fused, kernels_index, kernels_reduce, kernels_shape
+    from . import kernels_fused, kernels_index, kernels_random, kernels_reduce, kernels_shape
     out = {"c/elemwise": elemwise}
-    for mod in (kernels_shape, kernels_index, kernels_reduce, kernels_fused):
+    for mod in (kernels_shape, kernels_index, kernels_reduce, kernels_fused, kernels_random):
         out.update(mod.BUILDERS)
     return out
 

@@ -7,7 +7,12 @@ each in the dtype the unfused graph gives it, so the values match the unfused
 graph's).  A plain Elemwise node is the one-entry DAG.
 
 SIMD.  When every inner op of a float32 (or float64) group has a vector form
-(see ``_VEC``), the unit-stride inner loop also gets AVX2+FMA and AVX-512
+(see ``_vector_body``: add, sub, mul, true_div, neg, abs, sgn, sqr, sqrt,
+reciprocal, maximum, minimum, clip, floor, ceil, round, identity, second,
+exp, log, log1p, tanh, sigmoid, softplus; comparisons of floats, and_/or_/
+xor/invert of their results, switch, casts between bool and the float
+dtype), every input has the float dtype (or is a scalar: below) and every
+output too, the unit-stride inner loop also gets AVX2+FMA and AVX-512
 variants (per-function target attributes), chosen at run time from the
 level the runtime's dispatch made active (``aotc_isa_active``, i.e. the
 CPU's best level unless ``aotc_force_isa`` lowered it).  Tails use the
@@ -22,8 +27,10 @@ ceil/round and comparisons are IEEE-exact like the scalar code (NaN
 propagation of maximum/minimum/clip as in ``aotc_max``); products are kept
 out of FMA contraction, so every ISA level gives the scalar code's bits.
 exp, log, log1p, tanh, sigmoid and softplus call the runtime's vector math
-(``runtime_vmath``), whose documented error bounds apply (a few ulp), instead
-of libm: results can differ from the scalar loop in the last bits.
+(``runtime_vmath``), whose documented error bounds apply instead of libm's
+(at most 1.5 ulp for exp and log, 2 for log1p, 2.5 for tanh, sigmoid and
+softplus, float32 and float64 alike, with IEEE special values): results can
+differ from the scalar loop in the last bits.
 """
 import itertools
 import re
@@ -50,13 +57,9 @@ _LAYERS = {
 }
 ISAS = (("avx512", "AOTC_ISA_AVX512"), ("avx2", "AOTC_ISA_AVX2"))
 
-#: transcendentals the vector math provides on registers
+#: transcendentals the vector math provides on registers (runtime_vmath: e.g.
+#: ``__m256 aotc_exp8_avx2(__m256)``, ``__m512d aotc_tanh8d_avx512(__m512d)``)
 VMATH_OPS = ("exp", "log", "log1p", "tanh", "sigmoid", "softplus")
-# Candidate spellings of the register-level vector math entry points, first match wins
-# (``ch`` s/d as in BLAS, ``dt`` f32/f64, ``vs`` ps/pd); the runtime is searched for them
-# once.  An op whose entry point is absent simply has no vector form.
-_VMATH_NAMES = ("aotc_{ch}{fn}_{isa}", "aotc_v{fn}_{vs}_{isa}", "aotc_v{fn}_{dt}_{isa}",
-                "aotc_{fn}_{vs}_{isa}", "aotc_v{fn}_{isa}_{vs}", "aotc_v{fn}_{ch}_{isa}")
 _VMATH_FOUND = {}
 
 # comparison predicates (ordered, quiet; neq is unordered: NaN != x is true, as in C)
@@ -72,20 +75,17 @@ _MASK_VEC = ("and_", "or_", "xor", "invert")
 
 
 def vmath_name(fn, isa, dtype):
-    """The runtime's register-level vector function for ``fn`` (None when it has none)."""
+    """The runtime's register-level vector function for ``fn`` (None when it has none).
+
+    The runtime is searched once for the definition, so an op whose entry point
+    is missing simply has no vector form (its groups keep the scalar loop).
+    """
     key = (fn, isa, dtype)
     if key not in _VMATH_FOUND:
-        text = _vmath_text()
         lay = _LAYERS[(isa, dtype)]
-        found = None
-        for fmt in _VMATH_NAMES:
-            name = fmt.format(ch=lay["ch"], fn=fn, isa=isa, vs=lay["vs"],
-                              dt="f32" if dtype == "float32" else "f64")
-            # a definition taking a register of this layer's vector type
-            if re.search(r"\b%s\s*\(\s*(const\s+)?%s\b" % (re.escape(name), lay["vt"]), text):
-                found = name
-                break
-        _VMATH_FOUND[key] = found
+        name = "aotc_%s%d%s_%s" % (fn, lay["vlen"], "" if dtype == "float32" else "d", isa)
+        found = re.search(r"\b%s\s*\(" % re.escape(name), _vmath_text()) is not None
+        _VMATH_FOUND[key] = name if found else None
     return _VMATH_FOUND[key]
 
 

@@ -34,6 +34,7 @@ def reduce(node):
     kind = op.scalar
     in_dt, out_dt = x.dtype, out.dtype
     in_t, out_t = C_TYPE[in_dt], C_TYPE[out_dt]
+    nan = False
     if kind in ("sum", "prod"):
         acc_dt = op.acc_for(in_dt)
         if acc_dt not in C_TYPE:
@@ -43,7 +44,8 @@ def reduce(node):
         sym = "+" if kind == "sum" else "*"
         lift_acc = "(%s)v" % acc_t
         lift_tot = lift_acc if tot_t == acc_t else "(%s)(%s)v" % (tot_t, acc_t)
-        step_acc = "a %s= %s;" % (sym, lift_acc)
+        lane_step = "a %s= %s;" % (sym, lift_acc)
+        lane_comb = "a %s= b;" % sym
         step_tot = "a %s= %s;" % (sym, lift_tot)
         comb = "a %s= (%s)b;" % (sym, tot_t)
         identity = "0" if kind == "sum" else "1"
@@ -53,19 +55,23 @@ def reduce(node):
         cmp = ">" if kind == "max" else "<"
         nan = in_dt in _FLOATS
         lift_acc = lift_tot = "v"
-        # NaN wins, as in NumPy: once a is NaN no comparison replaces it
-        cond_v = "v %s a%s" % (cmp, " || v != v" if nan else "")
-        cond_b = "b %s a%s" % (cmp, " || b != b" if nan else "")
-        step_acc = step_tot = "a = (%s) ? v : a;" % cond_v
-        comb = "a = (%s) ? b : a;" % cond_b
+        # lanes compare only and track NaN apart (branch-free, so they vectorize);
+        # elsewhere NaN wins inline, as in NumPy: once a is NaN nothing replaces it
+        lane_step = "a = (v %s a) ? v : a;" % cmp
+        lane_comb = "a = (b %s a) ? b : a;" % cmp
+        if nan:
+            step_tot = "a = ((v %s a) | (v != v)) ? v : a;" % cmp
+            comb = "a = ((b %s a) | (b != b)) ? b : a;" % cmp
+        else:
+            step_tot, comb = lane_step, lane_comb
         identity = None
         pairwise = False
     else:
         acc_t = tot_t = "npy_bool"
         lift_acc = lift_tot = "(npy_bool)(v != 0)"
         sym = "&" if kind == "all" else "|"
-        step_acc = step_tot = "a %s= (npy_bool)(v != 0);" % sym
-        comb = "a %s= b;" % sym
+        lane_step = step_tot = "a %s= (npy_bool)(v != 0);" % sym
+        lane_comb = comb = "a %s= b;" % sym
         identity = "1" if kind == "all" else "0"
         pairwise = False
     if out_dt == "bool":
@@ -79,7 +85,8 @@ def reduce(node):
         label=c_string(str(op)), kind=kind, ndim=x.ndim, out_ndim=out.ndim,
         mask=_mask(x.ndim, op.axis), in_t=in_t, acc_t=acc_t, tot_t=tot_t, out_t=out_t,
         in_size=itemsize(in_dt), out_size=itemsize(out_dt), lift_acc=lift_acc,
-        lift_tot=lift_tot, step_acc=step_acc, step_tot=step_tot, comb=comb, store=store,
+        lift_tot=lift_tot, lane_step=lane_step, lane_comb=lane_comb, step_tot=step_tot,
+        comb=comb, store=store, nan=nan,
         has_identity=identity is not None, identity=ident_store or "0", pairwise=pairwise,
         direct=(tot_t == out_t), opname=kind)
 
@@ -94,7 +101,7 @@ def argmax(node):
     return dict(label=c_string(str(op)), opname="arg" + op.kind, ndim=x.ndim,
                 out_ndim=node.outputs[0].ndim, mask=_mask(x.ndim, op.axis),
                 in_t=C_TYPE[in_dt], in_size=itemsize(in_dt),
-                better="v %s m%s" % (cmp, " || v != v" if nan else ""), nan=nan)
+                cmp=cmp, better="(v %s m)%s" % (cmp, " | (v != v)" if nan else ""), nan=nan)
 
 
 def gemm(node):
@@ -137,7 +144,7 @@ def _rows(node, opname):
         raise NotLowerable("%s: output dtype %s" % (opname, out.dtype))
     return dict(label=c_string(str(node.op)), opname=opname, ndim=x.ndim, in_t=C_TYPE[x.dtype],
                 in_size=itemsize(x.dtype), out_t=C_TYPE[out.dtype], out_size=itemsize(out.dtype),
-                exp=_math(out.dtype, "exp"), log=_math(out.dtype, "log"))
+                suf="f32" if out.dtype == "float32" else "f64", log=_math(out.dtype, "log"))
 
 
 def softmax(node):

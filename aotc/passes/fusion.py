@@ -87,21 +87,20 @@ class FusedElemwise(Op):
 
     # ---- printing -----------------------------------------------------------
 
-    def expr_text(self, args=None):
-        """The inner program as expressions over ``args`` (default i0, i1, ...).
+    def expr_text(self):
+        """The inner program as text: ``t3=...; t5=...; out0, out1``.
 
-        A result used more than once inside is named (``t3=...``) and defined
-        before the outputs, so the text stays linear in the program's size.
+        A result used more than once inside, or both used inside and returned,
+        is named and defined first, so the text stays linear in the program's
+        size; the outputs follow, separated by commas.
         """
-        nin = len(self.in_types)
-        args = list(args) if args is not None else ["i%d" % k for k in range(nin)]
         uses = {}
         for _, _, refs, _ in self.inner:
             for r in refs:
                 uses[r] = uses.get(r, 0) + 1
-        text, defs = {}, []
+        text, defs = {"i%d" % k: "i%d" % k for k in range(len(self.in_types))}, []
         for j, (name, dtype, refs, _) in enumerate(self.inner):
-            ops = [args[int(r[1:])] if r[0] == "i" else text[r] for r in refs]
+            ops = [text[r] for r in refs]
             sop = SCALAR_BY_NAME[name]
             if name == "cast":
                 s = "cast{%s}(%s)" % (dtype, ops[0])
@@ -112,12 +111,13 @@ class FusedElemwise(Op):
             else:
                 s = "%s(%s)" % (name, ", ".join(ops))
             key = "t%d" % j
-            if uses.get(key, 0) > 1 and key not in self.outputs:
+            n_uses = uses.get(key, 0)
+            if n_uses > 1 or (n_uses and key in self.outputs):
                 defs.append("%s=%s" % (key, s))
                 s = key
             text[key] = s
-        outs = [text[o] if text[o] != o else o for o in self.outputs]
-        return "; ".join(defs + outs)
+        outs = ", ".join(text[o] for o in self.outputs)
+        return "; ".join(defs + [outs])
 
     def __str__(self):
         return "FusedElemwise{%s}" % self.expr_text()
