@@ -105,7 +105,7 @@ def _y_axes(y, vnd):
                  for a in range(y.ndim))
 
 
-def _common(node, label_op=None):
+def _common(node):
     _check_rank(node)
     op = node.op
     return dict(label=c_string(str(op)), op=c_string(str(op)), nin=len(node.inputs))

@@ -443,10 +443,13 @@ def build_scan(n_steps, seqs, recs, nits, shareds, invariant=(), truncate_gradie
     shared_news = [s[2] for s in shareds]
     all_outs = rec_outs + list(nits) + shared_news
     inner_nodes = []
+    constish = set()  # outputs of nodes computed from constants only: they stay inside
     for node in toposort(all_outs):
         if any(id(i) in varying for i in node.inputs):
             inner_nodes.append(node)
             varying.update(id(o) for o in node.outputs)
+        elif all(isinstance(i, Constant) or id(i) in constish for i in node.inputs):
+            constish.update(id(o) for o in node.outputs)
 
     # shared states read by the outputs keep their history (transitively)
     keep, need = [], rec_outs + list(nits)
@@ -462,7 +465,7 @@ def build_scan(n_steps, seqs, recs, nits, shareds, invariant=(), truncate_gradie
     boundary = OrderedDict()
 
     def note(v):
-        if id(v) not in varying and not isinstance(v, Constant):
+        if id(v) not in varying and id(v) not in constish and not isinstance(v, Constant):
             boundary.setdefault(id(v), v)
 
     for node in inner_nodes:

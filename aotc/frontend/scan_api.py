@@ -272,6 +272,7 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, truncate_gradient
     # at every step: their updates become the loop's
     stop = {id(ph) for _, ph in seq_pairs} | {id(ph) for ph in state_args}
     stop |= {id(v) for v in non_seqs}
+    taken_over = []
     while True:
         frontier = outs + list(updates.values())
         added = False
@@ -279,6 +280,7 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, truncate_gradient
             if getattr(sv, "default_update", None) is not None and sv not in updates:
                 updates[sv] = _fit_to(as_tensor_variable(sv.default_update), sv.type, label,
                                       "the default update of %s" % sv)
+                taken_over.append(sv)
                 added = True
         if not added:
             break
@@ -298,6 +300,11 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, truncate_gradient
     bufs, maps, finals = build_scan(n, seq_pairs, recs, [outs[k] for k in map_pos], shareds,
                                     truncate_gradient=int(truncate_gradient),
                                     go_backwards=go_backwards, name=name)
+    final_of = dict(zip((id(sv) for sv in updates), finals))
+    for sv in taken_over:
+        # the state now advances through the loop: a function that uses the loop without
+        # passing its updates (or an enclosing scan) advances it by the loop's final value
+        sv.default_update = final_of[id(sv)]
     results, info = [None] * len(outs), [None] * len(outs)
     for k, buf in zip(rec_pos, bufs):
         lag = -min(states[k][1])

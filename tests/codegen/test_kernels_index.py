@@ -105,7 +105,8 @@ def test_gather_noncontiguous_and_negative_strides(mod):
     im = RNG.integers(-4, 4, size=(3, 4)).T  # transposed index matrix
     np.testing.assert_array_equal(mod.gather_mat_index(w, im), w[im])
     x = RNG.standard_normal((5, 6))
-    np.testing.assert_array_equal(mod.gather_of_reversed(x, _idx(0, 4, -2)), x[::-1, ::2][[0, 4, -2]])
+    np.testing.assert_array_equal(mod.gather_of_reversed(x, _idx(0, 4, -2)),
+                                  x[::-1, ::2][[0, 4, -2]])
 
 
 def test_gather_other_index_dtypes(mod):

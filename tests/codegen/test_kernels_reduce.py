@@ -105,6 +105,35 @@ def mod():
     return compiler.load(path, "aotc_test_kernels_reduce")
 
 
+def _generic_functions():
+    """A few functions whose hot loops cover every template's variants (see test_generic_isa)."""
+    f = _functions()
+    return {k: f[k] for k in ("sum3_02", "sum3_1", "max3_0", "argmax3_12", "isum3_2", "all3_02",
+                              "fsum_vec", "fsum_cols", "fsum_rows", "argmax_rows", "max_rows",
+                              "softmax", "fsoftmax", "log_softmax", "softmax_grad")}
+
+
+@pytest.fixture(scope="module")
+def generic_mod():
+    """The same kernels with the runtime forced to the baseline ISA (no AVX2 paths).
+
+    A test-only build: the module's init is edited to force the generic level, which
+    the runtime's dispatch (aotc_force_isa) then uses for every kernel.
+    """
+    specs = []
+    for name, (ins, out) in _generic_functions().items():
+        specs.append(FunctionSpec(name, [(v.name, v, False, None) for v in ins], [out], [],
+                                  single=True))
+    name = "aotc_test_kernels_reduce_generic"
+    program, _ = lower(name, specs)
+    sources = render(program)
+    text = sources[name + ".c"]
+    assert text.count("    aotc_runtime_init();\n") == 1
+    sources[name + ".c"] = text.replace("    aotc_runtime_init();\n",
+                                        "    aotc_force_isa(AOTC_ISA_GENERIC);\n")
+    return compiler.load(compiler.build(sources, name), name)
+
+
 def _views3():
     """A (2, 3, 5)-shaped family: contiguous, reversed, transposed, strided, zero-stride."""
     base = RNG.standard_normal((4, 6, 10))
@@ -401,3 +430,66 @@ def test_softmax_grad_broadcast_row_and_mismatch(mod):
     np.testing.assert_allclose(mod.softmax_grad_row(row, sm), want, rtol=1e-13)
     with pytest.raises(ValueError, match="do not agree on axis 1"):
         mod.softmax_grad(np.zeros((4, 3)), sm)
+
+
+# ---------------------------------------------------------------------------
+# the threaded paths and the baseline-ISA paths
+# ---------------------------------------------------------------------------
+
+def _big_args():
+    t = RNG.standard_normal((40, 300, 30))
+    return {
+        "sum3_02": (t,), "sum3_1": (t.transpose(2, 1, 0),), "max3_0": (t[:, ::-1],),
+        "argmax3_12": (t,), "isum3_2": (RNG.integers(-9, 9, size=(300, 20, 40)).astype("int32"),),
+        "all3_02": (RNG.integers(0, 30, size=(40, 300, 30)).astype("int32"),),
+        "fsum_vec": (RNG.standard_normal(300_001).astype("float32"),),
+        "fsum_cols": (RNG.standard_normal((300, 1001)).astype("float32"),),
+        "fsum_rows": (RNG.standard_normal((3001, 97)).astype("float32")[:, ::-1],),
+        "argmax_rows": (RNG.standard_normal((3000, 77)),),
+        "max_rows": (RNG.standard_normal((77, 3000)).T,),
+        "softmax": (RNG.standard_normal((3000, 51)) * 20,),
+        "fsoftmax": (RNG.standard_normal((3000, 51)).astype("float32") * 20,),
+        "log_softmax": (RNG.standard_normal((3000, 51))[::-1] * 20,),
+        "softmax_grad": (RNG.standard_normal((3000, 51)), RNG.random((3000, 51))),
+    }
+
+
+def _reference(name, args):
+    x = args[0]
+    if name == "softmax_grad":
+        dy, sm = args
+        return (dy - (dy * sm).sum(axis=-1, keepdims=True)) * sm
+    if name in ("softmax", "fsoftmax"):
+        return _softmax(x)
+    if name == "log_softmax":
+        return _log_softmax(x)
+    if name == "argmax3_12":
+        return np.argmax(x.reshape(x.shape[0], -1), axis=1)
+    fn = {"sum": np.sum, "max": np.max, "all": np.all, "argmax": np.argmax}
+    kind = name.split("_")[0].lstrip("fi").rstrip("3")
+    axis = {"sum3_02": (0, 2), "sum3_1": 1, "max3_0": 0, "isum3_2": 2, "all3_02": (0, 2),
+            "fsum_vec": None, "fsum_cols": 0, "fsum_rows": 1, "argmax_rows": 1,
+            "max_rows": 1}[name]
+    if kind == "sum":
+        return np.sum(x, axis=axis, dtype="float64" if x.dtype.kind == "f" else "int64")
+    return fn[kind](x, axis=axis)
+
+
+@pytest.mark.parametrize("name", list(_generic_functions()))
+def test_large_inputs_threaded_and_generic_isa(mod, generic_mod, name):
+    args = _big_args()[name]
+    want = _reference(name, args)
+    f32 = args[0].dtype == np.float32
+    for m in (mod, generic_mod):
+        got = getattr(m, name)(*args)
+        if want.dtype.kind in "biu":
+            np.testing.assert_array_equal(got, want)
+        else:
+            # float32 sums with cancellation: errors relative to the terms, not the result
+            np.testing.assert_allclose(got, want, rtol=1e-5 if f32 else 1e-12,
+                                       atol=1e-5 if f32 else 1e-12)
+    # both ISA levels reduce in the same order: the results agree to the last bit (the
+    # softmax family differs by its exp: libm on the baseline path, the runtime's SIMD exp
+    # above it; softmax_grad by FMA contraction)
+    if "softmax" not in name:
+        np.testing.assert_array_equal(getattr(generic_mod, name)(*args), getattr(mod, name)(*args))

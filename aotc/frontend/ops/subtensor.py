@@ -335,8 +335,9 @@ def _store(op, out, idx, y):
     if op.set_instead_of_inc:
         out[idx] = y
     else:
-        # np.add.at accumulates repeated indices (a plain += would keep only one)
-        np.add.at(out, idx, np.asarray(y, dtype=out.dtype))
+        # np.add.at accumulates repeated indices (a plain += would keep only one); y is
+        # broadcast first because np.add.at mis-broadcasts some patterns (NumPy 2.4)
+        np.add.at(out, idx, np.broadcast_to(np.asarray(y, dtype=out.dtype), out[idx].shape))
     return [out]
 
 
