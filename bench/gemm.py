@@ -59,12 +59,17 @@ def _load(libdir):
     return lib
 
 
-def _median_rounds(fns, rounds):
+def _median_rounds(fns, rounds, settle=0.0):
     """Run each fn (returning seconds per call) `rounds` times, interleaved so
-    that drift hits every contender alike; medians per fn."""
+    that drift hits every contender alike; medians per fn.  `settle` seconds
+    of sleep before each fn let the previous contender's worker threads stop
+    spinning (OpenBLAS busy-waits for a while after a call), so they do not
+    steal the cores from the next one."""
     samples = [[] for _ in fns]
     for _ in range(rounds):
         for i, fn in enumerate(fns):
+            if settle:
+                time.sleep(settle)
             samples[i].append(fn())
     return [float(np.median(s)) for s in samples]
 
@@ -106,7 +111,8 @@ def bench_gemm(lib, nthreads, quick):
         assert np.allclose(c, ref, rtol=1e-3, atol=1e-3 * np.sqrt(K)), "wrong result"
         for fn in (t_aotc, t_call, t_numpy):   # warm up: threads, caches, clocks
             fn()
-        ta, tc, tn = _median_rounds([t_aotc, t_call, t_numpy], 5 if quick else 15)
+        ta, tc, tn = _median_rounds([t_aotc, t_call, t_numpy], 5 if quick else 15,
+                                    settle=0.2 if nthreads > 1 else 0.0)
         out["%dx%dx%d" % (M, N, K)] = {"aotc": ta, "aotc_call": tc, "numpy": tn,
                                        "flops": flops}
     return out

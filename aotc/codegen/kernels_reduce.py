@@ -12,6 +12,8 @@ from .kernels import NotLowerable, c_string
 from .program import Rec
 
 _FLOATS = ("float32", "float64")
+# unsigned arithmetic for signed accumulators (int8 / int16 promote to int: uint32 arithmetic)
+_SIGNED = {"int8": "uint32_t", "int16": "uint32_t", "int32": "uint32_t", "int64": "uint64_t"}
 
 
 def _mask(ndim, axes):
@@ -44,10 +46,17 @@ def reduce(node):
         sym = "+" if kind == "sum" else "*"
         lift_acc = "(%s)v" % acc_t
         lift_tot = lift_acc if tot_t == acc_t else "(%s)(%s)v" % (tot_t, acc_t)
-        lane_step = "a %s= %s;" % (sym, lift_acc)
-        lane_comb = "a %s= b;" % sym
-        step_tot = "a %s= %s;" % (sym, lift_tot)
-        comb = "a %s= (%s)b;" % (sym, tot_t)
+        if acc_dt in _SIGNED:
+            # signed integers wrap like NumPy's through unsigned arithmetic (no undefined
+            # behaviour in C, the same bits)
+            u = _SIGNED[acc_dt]
+            lane_step = step_tot = "a = (%s)((%s)a %s (%s)%s);" % (acc_t, u, sym, u, lift_acc)
+            lane_comb = comb = "a = (%s)((%s)a %s (%s)b);" % (acc_t, u, sym, u)
+        else:
+            lane_step = "a %s= %s;" % (sym, lift_acc)
+            lane_comb = "a %s= b;" % sym
+            step_tot = "a %s= %s;" % (sym, lift_tot)
+            comb = "a %s= (%s)b;" % (sym, tot_t)
         identity = "0" if kind == "sum" else "1"
         pairwise = kind == "sum" and acc_dt in _FLOATS
     elif kind in ("max", "min"):
@@ -82,7 +91,7 @@ def reduce(node):
     if identity is not None:
         ident_store = "(npy_bool)%s" % identity if out_dt == "bool" else "(%s)%s" % (out_t, identity)
     return dict(
-        label=c_string(str(op)), kind=kind, ndim=x.ndim, out_ndim=out.ndim,
+        label=c_string(str(op)), ndim=x.ndim, out_ndim=out.ndim,
         mask=_mask(x.ndim, op.axis), in_t=in_t, acc_t=acc_t, tot_t=tot_t, out_t=out_t,
         in_size=itemsize(in_dt), out_size=itemsize(out_dt), lift_acc=lift_acc,
         lift_tot=lift_tot, lane_step=lane_step, lane_comb=lane_comb, step_tot=step_tot,

@@ -222,6 +222,11 @@ class Scan(Op):
         shared = inputs[p:p + self.n_shared_outs]
         return inputs[0], seqs, inits, shared, inputs[p + self.n_shared_outs:]
 
+    def with_inner(self, inner):
+        """This loop with another step graph of the same layout (for rewrites of the body)."""
+        return Scan(inner, self.n_seqs, self.taps, self.n_nit_sot, self.n_shared_outs,
+                    self.n_non_seqs, self.truncate_gradient, self.go_backwards, self.name)
+
     def _label(self):
         return "scan %r" % self.name if self.name else "scan"
 

@@ -62,6 +62,9 @@ def _functions():
     f["sum_int8_wraps"] = ([b8], T.sum(b8, dtype="int8"))
     u8 = TensorType("uint8", (False,))("u8")
     f["sum_uint8"] = ([u8], T.sum(u8))
+    lv = T.lvector("lv")
+    f["lsum_vec"] = ([lv], T.sum(lv))
+    f["lprod_vec"] = ([lv], T.prod(lv))
 
     a, b = T.dmatrix("a"), T.dmatrix("b")
     f["dot_mm"] = ([a, b], T.dot(a, b))
@@ -281,6 +284,10 @@ def test_integer_sums_wrap_and_widen_like_numpy(mod):
     u = np.full(1000, 255, dtype="uint8")
     got = mod.sum_uint8(u)
     assert got.dtype == np.uint64 and got == 255000
+    # int64 overflow wraps (two's complement), in both the 8-lane and the strided loops
+    big = RNG.integers(-2 ** 62, 2 ** 62, size=41)
+    for v in (big, big[::-2]):
+        assert mod.lsum_vec(v) == np.sum(v) and mod.lprod_vec(v) == np.prod(v)
 
 
 # ---------------------------------------------------------------------------

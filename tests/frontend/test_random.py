@@ -9,7 +9,6 @@ numbers (normal: to the documented ulp tolerance).
 import numpy as np
 import pytest
 
-import aotc
 from aotc import config, function, shared
 from aotc import tensor as T
 from aotc.errors import AotcTypeError, AotcValueError, ShapeError
@@ -112,6 +111,28 @@ def test_state_get_and_set_value_replays():
     rv.rng.set_value(saved)
     np.testing.assert_array_equal(f(), a)
     np.testing.assert_array_equal(srng[rv], rv.rng.get_value())
+
+
+def test_theano_tutorial_state_handling():
+    """T-ex 'Using Random Numbers': seeding one state in place, saving and restoring it."""
+    srng = RandomStreams(seed=234)
+    rv_u = srng.uniform((2, 2))
+    f = function([], rv_u, mode="FAST_COMPILE")
+    nearly_zeros = function([], rv_u + rv_u - 2 * rv_u, mode="FAST_COMPILE")
+    rng_val = rv_u.rng.get_value(borrow=True)
+    rng_val.seed(89234)
+    rv_u.rng.set_value(rng_val, borrow=True)
+    srng.seed(902340)
+    state_after_v0 = rv_u.rng.get_value().get_state()
+    np.testing.assert_array_equal(nearly_zeros(), np.zeros((2, 2)))
+    v1 = f()
+    rng = rv_u.rng.get_value(borrow=True)
+    rng.set_state(state_after_v0)
+    rv_u.rng.set_value(rng, borrow=True)
+    v2 = f()
+    v3 = f()
+    assert not np.array_equal(v1, v2)
+    np.testing.assert_array_equal(v1, v3)
 
 
 def test_seed_reseeds_every_variable():
@@ -258,6 +279,8 @@ def test_lstm_dropout_pattern(mode):
     proj = T.matrix("proj")
     out = _dropout(proj, use_noise, trng)
     f = function([proj], out, mode=mode)
+    if mode == "FAST_RUN":
+        assert f.backend == "c"
     pv = np.ones((50, 40), dtype=config.floatX)
     a, b = f(pv), f(pv)
     assert set(np.unique(a)) <= {0.0, 1.0} and 0.4 < a.mean() < 0.6

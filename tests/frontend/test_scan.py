@@ -397,3 +397,38 @@ def test_integer_inputs_get_no_gradient():
     ys, _ = scan(lambda i, v: v[i] * 2.0, sequences=idx, non_sequences=x)
     g = T.grad(ys.sum(), x)
     np.testing.assert_allclose(g.eval({x: np.ones(3), idx: np.array([0, 2, 2])}), [2.0, 0.0, 4.0])
+
+
+def test_random_draws_inside_fn(mode):
+    from aotc.tensor.shared_randomstreams import RandomStreams
+    srng = RandomStreams(seed=7)
+    x = T.dmatrix("x")
+    w = T.dscalar("w")
+
+    def step(xt, h, w):
+        keep = srng.binomial(size=xt.shape, p=0.5, dtype="float64")
+        return T.tanh(h * w + xt * keep)
+
+    hs, updates = scan(step, sequences=x, outputs_info=T.zeros_like(x[0]), non_sequences=w)
+    (state,) = list(updates)
+    f = function([x, w], hs, updates=updates, mode=mode)
+    a = f(np.ones((6, 4)), 0.0)
+    b = f(np.ones((6, 4)), 0.0)
+    # a fresh mask at every step and on every call
+    assert len({tuple(row) for row in a}) > 1 and not np.array_equal(a, b)
+    # the gradient replays the masks the forward pass drew
+    before = state.get_value()
+    g = function([x, w], T.grad(hs.sum(), w), updates=updates, mode=mode)(np.full((6, 4), 0.5), 0.7)
+    state.set_value(before)
+    fc = function([x, w], hs.sum(), no_default_updates=True, mode=mode)
+    num = (fc(np.full((6, 4), 0.5), 0.7 + 1e-6) - fc(np.full((6, 4), 0.5), 0.7 - 1e-6)) / 2e-6
+    assert float(g) == pytest.approx(float(num), rel=1e-6)
+
+
+def test_strict_wants_shared_variables_as_non_sequences():
+    W = shared(np.ones(2), name="W")
+    x = T.dvector("x")
+    with pytest.raises(AotcValueError, match="strict=True.*W"):
+        scan(lambda v: v * W, sequences=x, strict=True)
+    ys, _ = scan(lambda v, W: v * W, sequences=x, non_sequences=W, strict=True)
+    np.testing.assert_allclose(ys.eval({x: np.array([1.0, 2.0])}), [[1, 1], [2, 2]])

@@ -64,6 +64,16 @@ def test_chain_becomes_one_node():
     assert str(node.op) == "FusedElemwise{(exp(((i0 * i1) + i2)) * i3)}"
 
 
+def test_trace_records_each_group():
+    x, y = T.fmatrix("x"), T.fmatrix("y")
+    trace = []
+    fused([T.exp(x * y) + 1, T.tanh(x) * y], trace)
+    entries = [t for t in trace if t[0] == "fuse_elementwise"]
+    assert len(entries) == 2, trace
+    assert entries[0][1].startswith("3 nodes: ") and "exp((x * y))" in entries[0][1]
+    assert "FusedElemwise{" in entries[0][2]
+
+
 def test_shared_intermediate_used_before_the_group_stays_its_own_node():
     # sum(t) feeds the group, so t cannot be computed inside it
     x, y = T.fmatrix("x"), T.fmatrix("y")

@@ -25,11 +25,12 @@ produce identical bits) and its second output is the advanced state
   ``u1 = ((w0 >> 11) + 1) * 2**-53`` in ``(0, 1]``, ``u2 = (w1 >> 11) * 2**-53``,
   ``r = sqrt(-2 log u1)``, ``t = 2 pi u2``; value ``2j`` is ``r cos t``, value
   ``2j + 1`` is ``r sin t`` (float64), then cast to the output dtype and
-  ``avg + std * z`` computed in it.  NumPy's and the C library's ``log``/``cos``/
-  ``sin`` may differ in the last bit, so the paths agree to a few float64 ulps
-  (documented tolerance: ``rtol=1e-12, atol=1e-12`` for float64; one float32 ulp,
-  ``rtol=1e-6, atol=1e-6``, for float32 where the float64 value sits at a
-  rounding boundary).
+  ``avg + std * z`` computed in it.  NumPy's ``log``/``cos``/``sin`` (SIMD
+  versions on some CPUs) and the C library's may differ in the last bit, so the
+  paths agree to a few float64 ulps (measured: about 0.2% of float64 values differ,
+  by at most 4.5e-16).  Documented tolerance: ``rtol=1e-12, atol=1e-12`` for
+  float64; ``rtol=1e-6, atol=1e-6`` (one float32 ulp, when the float64 value sits
+  at a float32 rounding boundary) for float32.
 - binomial(n, p): ``n`` words per value (value ``i`` uses words
   ``counter + i*n .. counter + i*n + n - 1``); the value is the number of the
   float64 uniforms ``(word >> 11) * 2**-53`` that are ``< p`` (p in float64),
@@ -438,6 +439,39 @@ def draw(op_cls, state, size, ndim, dtype, params, who, **props):
     return out, new_state
 
 
+class RandomStateValue(np.ndarray):
+    """A state value ``[key, counter]`` as ``rv.rng.get_value()`` returns it.
+
+    A uint64 vector with the methods Theano's tutorial calls on the NumPy
+    RandomState it had there: ``seed(n)`` (in place: the state a stream seeded
+    with ``n`` gives its first variable), ``get_state()`` and ``set_state(s)``.
+    """
+
+    def seed(self, seed=None):
+        """Re-key in place (then ``rv.rng.set_value(value, borrow=True)``)."""
+        self[...] = initial_state(0 if seed is None else seed, 0)
+
+    def get_state(self):
+        return np.array(self, dtype="uint64")
+
+    def set_state(self, state):
+        self[...] = np.asarray(state, dtype="uint64")
+
+
+def _state_variable(value, name):
+    from ..graph import TensorSharedVariable, user_src_loc
+
+    class RandomStateSharedVariable(TensorSharedVariable):
+        """A random variable's state: a uint64 ``[key, counter]`` shared variable."""
+
+        def get_value(self, borrow=False, return_internal_type=False):
+            return super().get_value(borrow, return_internal_type).view(RandomStateValue)
+
+    sv = RandomStateSharedVariable(STATE_TYPE, value, name=name)
+    sv.tag.src_loc = user_src_loc()
+    return sv
+
+
 class RandomStreamsBase:
     """What MRG_RandomStreams and RandomStreams share: one state per random variable.
 
@@ -483,9 +517,8 @@ class RandomStreamsBase:
         return st
 
     def _draw(self, op_cls, size, ndim, dtype, params, who, **props):
-        from ..graph import shared
         k = len(self.state_updates)
-        state = shared(initial_state(self._seed, k), name="rng_state_%d" % k)
+        state = _state_variable(initial_state(self._seed, k), "rng_state_%d" % k)
         out, new_state = draw(op_cls, state, size, ndim, dtype, params, who, **props)
         state.default_update = new_state
         out.rng = state
