@@ -14,7 +14,8 @@ from . import tensor
 from . import printing
 from . import gof
 from .printing import pp
+from .scan_funcs import scan, map, reduce, foldl, foldr  # noqa: A004 - Theano's names
 
 __all__ = ["__version__", "config", "AotcError", "shared", "grad", "Lop", "function", "In",
            "Out", "Mode", "tensor", "printing", "gof", "pp", "Variable", "Constant",
-           "SharedVariable", "Apply", "Op"]
+           "SharedVariable", "Apply", "Op", "scan", "map", "reduce", "foldl", "foldr"]

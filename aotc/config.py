@@ -43,6 +43,8 @@ class Config:
             "optimizer": "fast_run",
             "linker": "c",
             "device": "cpu",
+            # where built modules are cached (Theano's name for it)
+            "compiledir": os.path.join(os.path.expanduser("~"), ".cache", "aotc"),
         })
 
     def __getattr__(self, name):

@@ -110,7 +110,11 @@ def lower(module_name, specs):
         steps = []
         view_of = {}            # var index -> var index whose memory it may alias
         for node in toposort(outs):
-            template, params = build_params(node)
+            try:
+                template, params = build_params(node)
+            except NotLowerable as e:
+                raise NotLowerable("%s\n  node: %s\n  created at: %s"
+                                   % (e, node, _src_text(node))) from None
             key = (template, Rec(params))
             if key not in kernels:
                 kernels[key] = Kernel("k%d" % len(kernels), template, key[1])

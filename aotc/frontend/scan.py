@@ -36,10 +36,9 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..config import config
 from ..errors import AotcError, AotcTypeError, AotcValueError, ShapeError
 from .evaluator import evaluate, run_node, toposort
-from .graph import Constant, Op, SharedVariable, Variable, Apply, as_tensor_variable, constant
+from .graph import Apply, Constant, Op, as_tensor_variable, constant
 from .types import TensorType, is_float, is_int
 
 __all__ = ["Scan", "build_scan"]

@@ -176,8 +176,9 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, truncate_gradient
     # n_steps: given (the sequences must be long enough), else the shortest window
     if n_steps is None:
         if not seq_pairs:
-            raise AotcValueError("%s: no sequences and no n_steps: give n_steps (the number of "
-                                 "iterations) or a sequence to iterate over%s" % (label, _at_user()))
+            raise AotcValueError("%s: no sequences and no n_steps: give n_steps (the number "
+                                 "of iterations) or a sequence to iterate over%s"
+                                 % (label, _at_user()))
         n = seq_pairs[0][0].shape[0]
         for win, _ in seq_pairs[1:]:
             n = minimum(n, win.shape[0])

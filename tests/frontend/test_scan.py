@@ -9,8 +9,7 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 
-import aotc
-from aotc import config, function, shared
+from aotc import function, shared
 from aotc import tensor as T
 from aotc.errors import AotcError, AotcTypeError, AotcValueError, ShapeError
 from aotc.frontend.evaluator import evaluate

@@ -27,8 +27,8 @@ def _rnn_ref(x, h0, w):
 
 
 def _fib2(init, a):
-    ys, _ = scan(lambda y2, y1, a: y2 * a + T.sin(y1), outputs_info=dict(initial=init, taps=[-2, -1]),
-                 non_sequences=a, n_steps=4)
+    ys, _ = scan(lambda y2, y1, a: y2 * a + T.sin(y1),
+                 outputs_info=dict(initial=init, taps=[-2, -1]), non_sequences=a, n_steps=4)
     return ys
 
 

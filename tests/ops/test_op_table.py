@@ -20,8 +20,9 @@ from .cases import sample
 from .cases_elemwise import CASES as ELEMWISE_CASES
 from .cases_shape import CASES as SHAPE_CASES
 from .cases_reduce import CASES as REDUCE_CASES
+from .cases_scan import CASES as SCAN_CASES
 
-ALL_CASES = ELEMWISE_CASES + SHAPE_CASES + REDUCE_CASES
+ALL_CASES = ELEMWISE_CASES + SHAPE_CASES + REDUCE_CASES + SCAN_CASES
 
 
 def _overrides(cls, name):

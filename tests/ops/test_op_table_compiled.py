@@ -18,6 +18,10 @@ from .test_op_table import ALL_CASES, _make
 
 PARAMS = [(case, dtype) for case in ALL_CASES for dtype in case.dtypes]
 
+#: Ops whose C lowering is still being written: their cases are expected to fail
+#: lowering (strictly: once they lower, these marks must go).
+NOT_YET_COMPILED = {"Scan"}
+
 
 def _spec(k, case, dtype):
     syms, vals = _make(case, dtype)
@@ -50,6 +54,9 @@ def compiled():
 def test_compiled_matches_reference(compiled, k):
     module, table, failures = compiled
     case, dtype = PARAMS[k]
+    if case.op in NOT_YET_COMPILED:
+        assert k in failures, "%s now lowers: remove it from NOT_YET_COMPILED" % case.op
+        pytest.xfail("no C lowering for %s yet: %s" % (case.op, failures[k]))
     if k in failures:
         pytest.fail("not lowerable to C: %s" % failures[k])
     index, syms, vals, out = table[k]

@@ -14,6 +14,8 @@ def op_classes():
     for mod in (shape, subtensor, reduce, blas, nnet):
         classes.extend(mod.OPS)
     classes.append(PrintOp)
+    from .. import scan as _scan
+    classes.extend(_scan.OPS)
     return classes
 
 

@@ -1,0 +1,335 @@
+"""The C runtime every generated module embeds: rendered from templates/c/runtime_*.c.j2.
+
+    render_runtime_sources()   {"runtime_core.c": ..., "runtime_pool.c": ...,
+                                "runtime_vmath.c": ..., "runtime_gemm.c": ...}
+    render_runtime_source()    the four, concatenated in include order
+    build_runtime_shared_library(folder)
+                               the runtime alone plus a small C test surface
+                               (aotc_t_*), as libaotc_runtime_test.so, for
+                               tests and benchmarks through ctypes
+
+Every number the templates print is decided here: SIMD register layouts,
+GEMM register tiles and cache blocks, and the vector math's constants.
+
+Vector math coefficients.  exp uses e^r = 1 + r + r^2 Q(r) on |r| <= ln2/2
+and log uses log(1+f) = 2s + s R(s^2), s = f/(2+f), |s| <= 0.1716; Q and R
+are the Taylor series of those functions, truncated where the first dropped
+term is below 1/20 ulp on the whole reduced interval (float32: Q of degree 5,
+R of 4 terms; float64: Q of degree 11, R of 10 terms).  A minimax fit would
+save a term or two; the truncated series is exact to derive and needs no
+fitting tool.  Each coefficient is the correctly rounded value of the exact
+rational (computed with Fractions), printed as a C99 hex literal.  The error
+bounds quoted in runtime_vmath (ACCURACY) were measured by
+tests/build/test_runtime_c.py, which also enforces them.
+"""
+import math
+import os
+from fractions import Fraction
+
+import numpy as np
+
+from .. import __version__
+from ..codegen.render import render_template
+from . import compiler
+
+#: the array entry points' function order (aotc_t_vmath's ``fn`` argument)
+VMATH_FUNCTIONS = ("exp", "log", "log1p", "tanh", "sigmoid", "softplus")
+#: dtype order of aotc_t_vmath's ``dt`` argument
+VMATH_DTYPES = ("float32", "float64")
+
+#: Largest error seen in ulp over the sweeps of tests/build/test_runtime_c.py,
+#: and the bound the test enforces, per dtype and function (SIMD paths).
+ACCURACY = {
+    "float32": {"exp": 1.0, "log": 1.0, "log1p": 1.5, "tanh": 2.0, "sigmoid": 2.0,
+                "softplus": 2.0},
+    "float64": {"exp": 1.0, "log": 1.0, "log1p": 1.5, "tanh": 2.0, "sigmoid": 2.0,
+                "softplus": 2.0},
+}
+
+
+class _NS:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+# ---------------------------------------------------------------------------
+# SIMD register layouts (runtime_core's helpers, vmath and GEMM kernels)
+# ---------------------------------------------------------------------------
+
+def _simd(isa, dtype):
+    f32 = dtype == "float32"
+    vlen = (16 if f32 else 8) if isa == "avx512" else (8 if f32 else 4)
+    ns = _NS(isa=isa, dtype=dtype, ch="s" if f32 else "d", ctype="float" if f32 else "double",
+             vlen=vlen, vs="ps" if f32 else "pd",
+             isa_macro="AOTC_ISA_AVX512" if isa == "avx512" else "AOTC_ISA_AVX2",
+             target="AOTC_TARGET_AVX512" if isa == "avx512" else "AOTC_TARGET_AVX2")
+    if isa == "avx512":
+        ns.vt, ns.vp = ("__m512" if f32 else "__m512d"), "_mm512_"
+        ns.mask_t = "__mmask16" if f32 else "__mmask8"
+        ns.mask_cmpgt = ns.mask_set1 = ns.mask_setr = ns.lane_ids = ""
+    else:
+        ns.vt, ns.vp = ("__m256" if f32 else "__m256d"), "_mm256_"
+        ns.mask_t = "__m256i"
+        ns.mask_cmpgt = "_mm256_cmpgt_epi32" if f32 else "_mm256_cmpgt_epi64"
+        ns.mask_set1 = "_mm256_set1_epi32" if f32 else "_mm256_set1_epi64x"
+        ns.mask_setr = "_mm256_setr_epi32" if f32 else "_mm256_setr_epi64x"
+        ns.lane_ids = ", ".join(str(i) for i in range(vlen))
+    return ns
+
+
+SIMD_LAYERS = tuple(_simd(isa, dt) for isa in ("avx2", "avx512") for dt in ("float32", "float64"))
+
+
+# ---------------------------------------------------------------------------
+# vector math constants
+# ---------------------------------------------------------------------------
+
+def _ln2_fraction():
+    """ln 2 to about 120 bits, as a Fraction (atanh series: ln2 = 2 atanh(1/3))."""
+    total, k = Fraction(0), 0
+    third = Fraction(1, 3)
+    while True:
+        term = 2 * third ** (2 * k + 1) / (2 * k + 1)
+        total += term
+        if term < Fraction(1, 2 ** 130):
+            return total
+        k += 1
+
+
+def _round_to(frac, dtype):
+    """The float of ``dtype`` nearest to the rational ``frac`` (as a Python float)."""
+    x = float(frac)                       # correctly rounded to double
+    if dtype == "float32":
+        # double rounding double->float32 can only be off on exact ties, which a
+        # transcendental constant never hits at these precisions
+        x = float(np.float32(x))
+    return x
+
+
+def _lit(x):
+    """A C99 hex literal for a double value (exact)."""
+    if x == 0:
+        return "0.0"
+    return float(x).hex()
+
+
+def _vmath_dtype(dtype):
+    f32 = dtype == "float32"
+    mant, bias, bits = (23, 127, 32) if f32 else (52, 1023, 64)
+    ln2 = _ln2_fraction()
+    ln2_hi = _round_to(ln2, dtype)
+    ln2_lo = _round_to(ln2 - Fraction(ln2_hi), dtype)
+    log2e = _round_to(1 / ln2, dtype)
+    q_deg = 5 if f32 else 11
+    exp_q = [_round_to(Fraction(1, math.factorial(k + 2)), dtype) for k in range(q_deg, -1, -1)]
+    r_terms = 4 if f32 else 10
+    log_p = [_round_to(Fraction(2, 2 * k + 1), dtype) for k in range(r_terms, 0, -1)]
+    sqrt_half_bits = int(np.array(np.sqrt(0.5), dtype=dtype).view("u%d" % (bits // 8)))
+    frexp_offset = (bias << mant) - sqrt_half_bits
+    tanh_max = 9.125 if f32 else 19.125          # tanh rounds to +-1 beyond these
+    return _NS(
+        tag="f32" if f32 else "f64", ctype="float" if f32 else "double", dtype=dtype,
+        bits=bits, set1_sfx="" if f32 else "x", mant=mant, bias=bias,
+        magic=_lit(1.5 * 2.0 ** mant), two_mant=_lit(2.0 ** mant),
+        pow2_min=1 - bias, pow2_max=bias, ldexp_max=2 * (bias - 1),
+        min_normal=_lit(2.0 ** (1 - bias)),
+        frexp_offset="0x%xLL" % frexp_offset if not f32 else "0x%x" % frexp_offset,
+        log2e=_lit(log2e), ln2_hi=_lit(ln2_hi), ln2_lo=_lit(ln2_lo),
+        exp_q=[_lit(c) for c in exp_q], log_p=[_lit(c) for c in log_p],
+        # exp saturates: above exp_hi to inf, below exp_lo to 0 (through subnormals)
+        exp_hi=_lit(89.0 if f32 else 710.0), exp_lo=_lit(-104.0 if f32 else -746.0),
+        tanh_max=_lit(tanh_max), expm1_max=_lit(2 * tanh_max),
+        ulp=lambda fn, _d=dtype: "%g ulp" % ACCURACY[_d][fn])
+
+
+VMATH_DTYPE_RECS = tuple(_vmath_dtype(d) for d in VMATH_DTYPES)
+
+_SCALAR = {
+    "exp": ("expf", "exp"), "log": ("logf", "log"), "log1p": ("log1pf", "log1p"),
+    "tanh": ("tanhf", "tanh"), "sigmoid": ("aotc_sigmoidf", "aotc_sigmoid"),
+    "softplus": ("aotc_softplusf", "aotc_softplus"),
+}
+
+
+def _vmath_funcs():
+    return [_NS(name=f, scalar=lambda tag, _f=f: _SCALAR[_f][0 if tag == "f32" else 1])
+            for f in VMATH_FUNCTIONS]
+
+
+def _accuracy_rows():
+    rows = {}
+    for tag, dt in (("f32", "float32"), ("f64", "float64")):
+        rows[tag] = "".join("%-11s" % ("%g" % ACCURACY[dt][f]) for f in VMATH_FUNCTIONS).rstrip()
+    return _NS(**rows)
+
+
+def _vmath_layers():
+    layers = []
+    for s in SIMD_LAYERS:
+        d = VMATH_DTYPE_RECS[VMATH_DTYPES.index(s.dtype)]
+        vname = "%d%s" % (s.vlen, "" if s.dtype == "float32" else "d")
+        layers.append(_NS(dt=d, simd=s, sfx="%s%s_%s" % (s.ch, s.vlen, s.isa), vname=vname,
+                          isa_macro=s.isa_macro))
+    return layers
+
+
+# ---------------------------------------------------------------------------
+# GEMM kernels: register tiles and cache blocks per (ISA, dtype)
+# ---------------------------------------------------------------------------
+
+#: (isa, dtype) -> (MR, NR, KC, MB, NB).  The SIMD tiles keep MR x NR/vlen
+#: accumulators plus NR/vlen loads of B and one broadcast of A in registers
+#: (AVX2: 12 + 2 + 1 of 16; AVX-512: 24 + 2 + 1 of 32).  KC x NR of packed B
+#: (a panel) and KC x MR of A (a sliver) sit in L1 during the micro-kernel;
+#: the KC x NB block of B fits a 512 KiB L2.
+GEMM_SHAPES = {
+    ("generic", "float32"): (4, 8, 256, 128, 256),
+    ("generic", "float64"): (4, 8, 256, 128, 256),
+    ("avx2", "float32"): (6, 16, 256, 144, 384),
+    ("avx2", "float64"): (6, 8, 256, 144, 192),
+    ("avx512", "float32"): (12, 32, 256, 144, 384),
+    ("avx512", "float64"): (12, 16, 256, 144, 192),
+}
+
+
+def _gemm_kernels():
+    out = []
+    for isa in ("generic", "avx2", "avx512"):
+        for dt in ("float32", "float64"):
+            mr, nr, kc, mb, nb = GEMM_SHAPES[(isa, dt)]
+            if isa == "generic":
+                k = _NS(isa="generic", ch="s" if dt == "float32" else "d",
+                        ctype="float" if dt == "float32" else "double", target="",
+                        isa_macro="AOTC_ISA_GENERIC")
+            else:
+                k = _simd(isa, dt)
+                k.nvec = nr // k.vlen
+            k.mr, k.nr, k.kc, k.mb, k.nb = mr, nr, kc, mb, nb
+            k.rows = list(range(1, mr + 1))
+            out.append(k)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# rendering
+# ---------------------------------------------------------------------------
+
+_CACHE = {}
+
+
+def render_runtime_sources():
+    """{file name: C text} of the four runtime pieces (deterministic; rendered once)."""
+    if "sources" not in _CACHE:
+        kernels = _gemm_kernels()
+        _CACHE["sources"] = {
+            "runtime_core.c": render_template("c/runtime_core.c.j2", simd_layers=SIMD_LAYERS),
+            "runtime_pool.c": render_template("c/runtime_pool.c.j2"),
+            "runtime_vmath.c": render_template(
+                "c/runtime_vmath.c.j2", acc=_accuracy_rows(), vmath_dtypes=VMATH_DTYPE_RECS,
+                vmath_funcs=_vmath_funcs(), vmath_layers=_vmath_layers()),
+            "runtime_gemm.c": render_template(
+                "c/runtime_gemm.c.j2",
+                gemm_dtypes=[_NS(ch="s", ctype="float"), _NS(ch="d", ctype="double")],
+                gemm_kernels=kernels, max_mr=max(k.mr for k in kernels),
+                max_tile=max(k.mr * k.nr for k in kernels)),
+        }
+    return dict(_CACHE["sources"])
+
+
+RUNTIME_ORDER = ("runtime_core.c", "runtime_pool.c", "runtime_vmath.c", "runtime_gemm.c")
+
+
+def render_runtime_source():
+    """The runtime as one text, in include order."""
+    src = render_runtime_sources()
+    return "\n".join(src[name] for name in RUNTIME_ORDER)
+
+
+# The C test surface: thin exported wrappers around the static runtime, plus C
+# timing loops so that benchmarks measure no Python.
+_TEST_SURFACE = r"""
+/* ---- test surface (libaotc_runtime_test only; never in a module) ---- */
+#define AOTC_T_API __attribute__((visibility("default")))
+
+AOTC_T_API int aotc_t_init(void) { aotc_runtime_init(); return aotc_isa_active; }
+AOTC_T_API int aotc_t_cpu_isa(void) { return aotc_cpu_isa(); }
+AOTC_T_API int aotc_t_force_isa(int isa) { return aotc_force_isa(isa); }
+AOTC_T_API void aotc_t_set_num_threads(int n) { aotc_set_num_threads(n); }
+AOTC_T_API int aotc_t_get_num_threads(void) { return aotc_get_num_threads(); }
+
+AOTC_T_API int aotc_t_sgemm(int ta, int tb, long M, long N, long K, float alpha, const float *A,
+                            long lda, const float *B, long ldb, float beta, float *C, long ldc)
+{ return aotc_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); }
+AOTC_T_API int aotc_t_dgemm(int ta, int tb, long M, long N, long K, double alpha, const double *A,
+                            long lda, const double *B, long ldb, double beta, double *C, long ldc)
+{ return aotc_dgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); }
+AOTC_T_API int aotc_t_sgemm_strided(long M, long N, long K, float alpha, const float *A, long rsa,
+                                    long csa, const float *B, long rsb, long csb, float beta,
+                                    float *C, long rsc, long csc)
+{ return aotc_sgemm_strided(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc); }
+AOTC_T_API int aotc_t_dgemm_strided(long M, long N, long K, double alpha, const double *A, long rsa,
+                                    long csa, const double *B, long rsb, long csb, double beta,
+                                    double *C, long rsc, long csc)
+{ return aotc_dgemm_strided(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc); }
+
+static double aotc_t_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* seconds for `reps` products C = A.B (row-major, contiguous) */
+AOTC_T_API double aotc_t_sgemm_time(long M, long N, long K, const float *A, const float *B,
+                                    float *C, long reps)
+{
+    double t0 = aotc_t_now();
+    for (long r = 0; r < reps; r++)
+        aotc_sgemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
+    return aotc_t_now() - t0;
+}
+
+typedef void (*aotc_t_vf32)(const float *, float *, long);
+typedef void (*aotc_t_vf64)(const double *, double *, long);
+static const aotc_t_vf32 aotc_t_f32[] = { %(f32)s };
+static const aotc_t_vf64 aotc_t_f64[] = { %(f64)s };
+
+/* out = fn(in) over n elements; fn indexes VMATH_FUNCTIONS, dt VMATH_DTYPES */
+AOTC_T_API int aotc_t_vmath(int fn, int dt, const void *in, void *out, long n)
+{
+    if (fn < 0 || fn >= %(nfn)d || dt < 0 || dt > 1)
+        return -1;
+    if (dt == 0)
+        aotc_t_f32[fn]((const float *)in, (float *)out, n);
+    else
+        aotc_t_f64[fn]((const double *)in, (double *)out, n);
+    return 0;
+}
+
+AOTC_T_API double aotc_t_vmath_time(int fn, int dt, const void *in, void *out, long n, long reps)
+{
+    double t0 = aotc_t_now();
+    for (long r = 0; r < reps; r++)
+        if (aotc_t_vmath(fn, dt, in, out, n))
+            return -1;
+    return aotc_t_now() - t0;
+}
+"""
+
+TEST_LIBRARY = "libaotc_runtime_test.so"
+
+
+def test_surface_source():
+    """The runtime plus its exported test surface, as one C file (no Python needed)."""
+    table = {tag: ", ".join("aotc_v%s_%s" % (f, tag) for f in VMATH_FUNCTIONS)
+             for tag in ("f32", "f64")}
+    header = "/* aotc %s runtime test library: generated, do not edit. */\n" % __version__
+    return header + render_runtime_source() + _TEST_SURFACE % dict(
+        f32=table["f32"], f64=table["f64"], nfn=len(VMATH_FUNCTIONS))
+
+
+def build_runtime_shared_library(folder, extra_flags=()):
+    """Compile the runtime and its test surface into ``folder``/libaotc_runtime_test.so."""
+    os.makedirs(folder, exist_ok=True)
+    return compiler.compile_shared_library(test_surface_source(),
+                                           os.path.join(folder, TEST_LIBRARY), extra_flags)
