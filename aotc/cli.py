@@ -6,6 +6,7 @@ exports into one extension module.  Exports are the module-level
 or, when the model defines ``__aotc_export__`` (a list of names), exactly those.
 """
 import importlib.util
+import keyword
 import os
 import sys
 import time
@@ -30,11 +31,15 @@ def load_model(path):
         spec.loader.exec_module(mod)
     except Exception as e:  # noqa: BLE001 - report the user's error with their frames
         tb = traceback.extract_tb(e.__traceback__)
-        user = [f for f in tb if os.path.abspath(f.filename) == path or
-                not os.path.abspath(f.filename).startswith(os.path.dirname(__file__))]
+        here = os.path.dirname(os.path.abspath(__file__)) + os.sep
+        user = [f for f in tb if not f.filename.startswith("<frozen ") and (
+            os.path.abspath(f.filename) == path or
+            not os.path.abspath(f.filename).startswith(here))]
         lines = "".join(traceback.format_list(user[-6:]))
-        raise click.ClickException("importing %s failed:\n%s%s: %s"
-                                   % (os.path.basename(path), lines, type(e).__name__, e))
+        # format_exception_only shows a SyntaxError's file, line and caret
+        what = "".join(traceback.format_exception_only(type(e), e)).rstrip("\n")
+        raise click.ClickException("importing %s failed:\n%s%s"
+                                   % (os.path.basename(path), lines, what))
     finally:
         if sys.path and sys.path[0] == folder:
             sys.path.pop(0)
@@ -92,8 +97,9 @@ def build(model, out, name, params, target, mode, emit, trace_rewrites, wheel, q
     if wheel:
         raise click.ClickException("--wheel is not available in this version")
     name = name or os.path.splitext(os.path.basename(model))[0]
-    if not name.isidentifier():
-        raise click.ClickException("module name %r is not a Python identifier; pass --name" % name)
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise click.ClickException("module name %r is not a Python identifier (or is a keyword); "
+                                   "pass --name" % name)
     progress("importing %s" % model)
     mod = load_model(model)
     exports = collect_exports(mod)

@@ -84,16 +84,24 @@ def _param_values(shared_vars, params):
         unknown = sorted(n for n in data.files if n not in by_name)
         if unknown:
             raise BuildFailed("--params %s: %s name%s no shared variable of the model (it has: %s)"
-                              % (params, ", ".join(unknown), "" if len(unknown) == 1 else "s",
+                              % (params, ", ".join(unknown), "s" if len(unknown) == 1 else "",
                                  ", ".join(sorted(n for n in by_name if n)) or "none"))
         for name in data.files:
+            what = "--params %s: array %r" % (params, name)
+            try:
+                array = data[name]
+            except (OSError, ValueError) as e:
+                raise BuildFailed("%s: cannot be read (%s)" % (what, e))
             for k in by_name[name]:
                 s = shared_vars[k]
                 try:
-                    values[k] = s.type.filter(data[name], allow_downcast=False,
-                                              what="--params %s: array %r" % (params, name))
+                    values[k] = s.type.filter(array, allow_downcast=False, what=what)
                 except (TypeError, ValueError) as e:
                     raise BuildFailed(str(e))
+                old = s.container.value
+                if old is not None and np.shape(values[k]) != np.shape(old):
+                    raise BuildFailed("%s: shape %s does not match the model's %s, whose shape is "
+                                      "%s" % (what, np.shape(values[k]), name, np.shape(old)))
     return values
 
 
@@ -157,8 +165,10 @@ def _stub_text(name, program, specs):
         params = ", ".join("%s: ArrayLike%s" % (a.name, " = ..." if a.has_default else "")
                            for a in f.args)
         ret = "np.ndarray" if f.single else "List[np.ndarray]"
-        doc = "%s(%s): %s" % (f.name, ", ".join("%s %s[%s]" % (a.name, a.dtype, a.ndim)
-                                                 for a in f.args), ret)
+        # the notation of the module's own docstrings: x: float64[:, :] is a matrix
+        doc = "%s(%s) -> %s" % (f.name, ", ".join(
+            "%s: %s[%s]" % (a.name, a.dtype, ", ".join(":" for _ in range(a.ndim)))
+            for a in f.args), ret)
         funcs.append(_NS(name=f.name, params=params, ret=ret, doc=doc.replace('"', "'")))
     return render_template("pymodule/stub.pyi.j2", m=_NS(name=name, version=__version__,
                                                         functions=funcs))

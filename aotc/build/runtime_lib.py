@@ -24,6 +24,7 @@ tests/build/test_runtime_c.py, which also enforces them.
 """
 import math
 import os
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -216,32 +217,50 @@ def _gemm_kernels():
 
 _CACHE = {}
 
+#: what in a module's kernels calls into the vector math or into GEMM
+_VMATH_USE = re.compile(r"\baotc_(v(%s)_f(32|64)|rexp_f(32|64)|(%s)\d+d?_avx(2|512))\("
+                        % ("|".join(VMATH_FUNCTIONS), "|".join(VMATH_FUNCTIONS)))
+_GEMM_USE = re.compile(r"\baotc_([sd])gemm")
 
-def render_runtime_sources():
-    """{file name: C text} of the four runtime pieces (deterministic; rendered once)."""
-    if "sources" not in _CACHE:
-        kernels = _gemm_kernels()
-        _CACHE["sources"] = {
+
+def needs(kernel_text):
+    """(vmath SIMD layers needed, GEMM dtype letters needed) for kernels ``kernel_text``."""
+    return (_VMATH_USE.search(kernel_text) is not None,
+            tuple(sorted(set(_GEMM_USE.findall(kernel_text)))))
+
+
+def render_runtime_sources(vmath=True, gemm=("d", "s")):
+    """{file name: C text} of the four runtime pieces (deterministic; memoized).
+
+    ``vmath=False`` keeps only the vector math's portable entry points (libm
+    loops), ``gemm`` lists the GEMM dtypes to include ('s', 'd'): a module
+    whose kernels use neither compiles several times faster.  Default: all.
+    """
+    key = (bool(vmath), tuple(sorted(gemm)))
+    if key not in _CACHE:
+        kernels = [k for k in _gemm_kernels() if k.ch in key[1]]
+        _CACHE[key] = {
             "runtime_core.c": render_template("c/runtime_core.c.j2", simd_layers=SIMD_LAYERS),
             "runtime_pool.c": render_template("c/runtime_pool.c.j2"),
             "runtime_vmath.c": render_template(
                 "c/runtime_vmath.c.j2", acc=_accuracy_rows(), vmath_dtypes=VMATH_DTYPE_RECS,
-                vmath_funcs=_vmath_funcs(), vmath_layers=_vmath_layers()),
+                vmath_funcs=_vmath_funcs(), vmath_layers=_vmath_layers() if vmath else []),
             "runtime_gemm.c": render_template(
                 "c/runtime_gemm.c.j2",
-                gemm_dtypes=[_NS(ch="s", ctype="float"), _NS(ch="d", ctype="double")],
-                gemm_kernels=kernels, max_mr=max(k.mr for k in kernels),
-                max_tile=max(k.mr * k.nr for k in kernels)),
+                gemm_dtypes=[d for d in (_NS(ch="s", ctype="float"), _NS(ch="d", ctype="double"))
+                             if d.ch in key[1]],
+                gemm_kernels=kernels, max_mr=max([k.mr for k in kernels] or [1]),
+                max_tile=max([k.mr * k.nr for k in kernels] or [1])),
         }
-    return dict(_CACHE["sources"])
+    return dict(_CACHE[key])
 
 
 RUNTIME_ORDER = ("runtime_core.c", "runtime_pool.c", "runtime_vmath.c", "runtime_gemm.c")
 
 
-def render_runtime_source():
-    """The runtime as one text, in include order."""
-    src = render_runtime_sources()
+def render_runtime_source(vmath=True, gemm=("d", "s")):
+    """The runtime as one text, in include order (see render_runtime_sources)."""
+    src = render_runtime_sources(vmath, gemm)
     return "\n".join(src[name] for name in RUNTIME_ORDER)
 
 

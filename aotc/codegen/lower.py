@@ -57,11 +57,83 @@ def _plan_releases(steps, vars_, view_of, out_idx):
             for s in steps]
 
 
+class LowerContext:
+    """Module-wide lowering state: kernels (shared by equal parameters), constant slots,
+    and the step tags of inner programs (loop bodies), unique in the module."""
+
+    def __init__(self):
+        self.kernels = {}           # (template, Rec) -> Kernel
+        self.const_slots = {}       # signature -> (slot index, ConstSlot)
+        self.n_inner = 0            # inner programs lowered so far
+
+    def const_slot(self, c):
+        key = c.signature()
+        if key not in self.const_slots:
+            data = np.ascontiguousarray(c.data)
+            self.const_slots[key] = (len(self.const_slots),
+                                     ConstSlot(c.dtype, tuple(data.shape), data.tobytes()))
+        return self.const_slots[key][0]
+
+    def kernel(self, node):
+        """The kernel name for ``node`` (a loop lowers its body first, through this context)."""
+        from .kernels_scan import is_scan, scan_params
+        try:
+            if is_scan(node):
+                template, params = scan_params(node, self)
+            else:
+                template, params = build_params(node)
+        except NotLowerable as e:
+            if "\n  node: " in str(e):
+                raise
+            raise NotLowerable("%s\n  node: %s\n  created at: %s"
+                               % (e, node, _src_text(node))) from None
+        key = (template, Rec(params))
+        if key not in self.kernels:
+            self.kernels[key] = Kernel("k%d" % len(self.kernels), template, key[1])
+        return self.kernels[key].name
+
+    def lower_graph(self, outs, add_var, index, vars_):
+        """Steps computing ``outs`` (variables already in ``index`` are given); the
+        constants among the roots become const variables.  Returns (consts, steps, view_of)."""
+        consts = []
+        for r in graph_inputs(outs):
+            if isinstance(r, Constant) and id(r) not in index:
+                add_var(r, "const")
+                consts.append(Const(index[id(r)], self.const_slot(r)))
+        for r in graph_inputs(outs):
+            if id(r) not in index:
+                raise NotLowerable("free variable %s is not an argument" % r)
+        steps = []
+        view_of = {}            # var index -> var index whose memory it may alias
+        for node in toposort(outs):
+            kname = self.kernel(node)
+            for o in node.outputs:
+                add_var(o, "temp")
+            for oi, ii in getattr(node.op, "view_map", {}).items():
+                view_of[index[id(node.outputs[oi])]] = index[id(node.inputs[ii])]
+            steps.append(Step(len(steps), kname,
+                              tuple(index[id(i)] for i in node.inputs),
+                              tuple(index[id(o)] for o in node.outputs),
+                              str(node), "[%s]" % ", ".join(str(i.type) for i in node.inputs),
+                              _src_text(node)))
+        return consts, steps, view_of
+
+
+def var_table():
+    """(add_var, index, vars_): a fresh numbering of variables by position."""
+    index, vars_ = {}, []
+
+    def add_var(v, kind):
+        index[id(v)] = len(vars_)
+        vars_.append(Var(len(vars_), v.dtype, v.ndim, tuple(v.broadcastable), kind))
+        return index[id(v)]
+    return add_var, index, vars_
+
+
 def lower(module_name, specs):
     """A Program for ``specs`` (a list of FunctionSpec)."""
-    kernels = {}            # (template, Rec) -> Kernel
+    ctx = LowerContext()
     shared_slots = []       # SharedVariable objects, in first-use order
-    const_slots = {}        # signature -> (slot index, ConstSlot)
     functions = []
 
     def shared_slot(s):
@@ -74,14 +146,7 @@ def lower(module_name, specs):
     for findex, spec in enumerate(specs):
         outs = spec.outputs + [u for _, u in spec.updates]
         roots = graph_inputs(outs)
-        index = {}
-        vars_ = []
-
-        def add_var(v, kind):
-            index[id(v)] = len(vars_)
-            vars_.append(Var(len(vars_), v.dtype, v.ndim, tuple(v.broadcastable), kind))
-            return index[id(v)]
-
+        add_var, index, vars_ = var_table()
         args = []
         for name, v, has_default, default in spec.args:
             add_var(v, "input")
@@ -94,39 +159,7 @@ def lower(module_name, specs):
                 shared.append((shared_slot(r), index[id(r)]))
         for s, _ in spec.updates:
             shared_slot(s)
-        consts = []
-        for r in roots:
-            if isinstance(r, Constant) and id(r) not in index:
-                add_var(r, "const")
-                key = r.signature()
-                if key not in const_slots:
-                    data = np.ascontiguousarray(r.data)
-                    const_slots[key] = (len(const_slots),
-                                        ConstSlot(r.dtype, tuple(data.shape), data.tobytes()))
-                consts.append(Const(index[id(r)], const_slots[key][0]))
-        for r in roots:
-            if id(r) not in index:
-                raise NotLowerable("free variable %s is not an argument" % r)
-        steps = []
-        view_of = {}            # var index -> var index whose memory it may alias
-        for node in toposort(outs):
-            try:
-                template, params = build_params(node)
-            except NotLowerable as e:
-                raise NotLowerable("%s\n  node: %s\n  created at: %s"
-                                   % (e, node, _src_text(node))) from None
-            key = (template, Rec(params))
-            if key not in kernels:
-                kernels[key] = Kernel("k%d" % len(kernels), template, key[1])
-            for o in node.outputs:
-                add_var(o, "temp")
-            for oi, ii in getattr(node.op, "view_map", {}).items():
-                view_of[index[id(node.outputs[oi])]] = index[id(node.inputs[ii])]
-            steps.append(Step(len(steps), kernels[key].name,
-                              tuple(index[id(i)] for i in node.inputs),
-                              tuple(index[id(o)] for o in node.outputs),
-                              str(node), "[%s]" % ", ".join(str(i.type) for i in node.inputs),
-                              _src_text(node)))
+        consts, steps, view_of = ctx.lower_graph(outs, add_var, index, vars_)
         out_idx = tuple(index[id(o)] for o in outs)
         steps = _plan_releases(steps, vars_, view_of, out_idx)
         n_user = len(spec.outputs)
@@ -138,6 +171,6 @@ def lower(module_name, specs):
 
     slots = tuple(SharedSlot(s.name or "shared%d" % k, s.dtype, s.ndim, tuple(s.broadcastable))
                   for k, s in enumerate(shared_slots))
-    consts = tuple(c for _, c in sorted(const_slots.values(), key=lambda t: t[0]))
-    program = Program(module_name, tuple(functions), tuple(kernels.values()), slots, consts)
+    consts = tuple(c for _, c in sorted(ctx.const_slots.values(), key=lambda t: t[0]))
+    program = Program(module_name, tuple(functions), tuple(ctx.kernels.values()), slots, consts)
     return program, shared_slots

@@ -71,14 +71,16 @@ def graph_hash(program):
 _RUNTIME = {}
 
 
-def _runtime_text(program):
-    """The C runtime (dispatch, pool, vector math, GEMM), then tensors and the call path."""
-    if "text" not in _RUNTIME:
-        from ..build.runtime_lib import render_runtime_source
-        _RUNTIME["text"] = "\n".join([render_runtime_source()] + [render_template(t) for t in (
+def _runtime_text(kernel_text):
+    """The C runtime (dispatch, pool, vector math, GEMM: only the parts ``kernel_text``
+    calls), then tensors and the call path."""
+    from ..build.runtime_lib import needs, render_runtime_source
+    key = needs(kernel_text)
+    if key not in _RUNTIME:
+        _RUNTIME[key] = "\n".join([render_runtime_source(*key)] + [render_template(t) for t in (
             "c/tensor.c.j2", "c/support_shape.c.j2", "c/support_index.c.j2",
             "c/support_reduce.c.j2", "c/call.c.j2")])
-    return _RUNTIME["text"]
+    return _RUNTIME[key]
 
 
 def _pysrc(program, ghash, manifest, floatx, allow_downcast, blob):
@@ -155,7 +157,7 @@ def render(program, manifest=None, floatx="float64", allow_downcast=None, blob=N
     manifest.setdefault("graph_hash", ghash)
     pysrc = _pysrc(program, ghash, manifest, floatx, allow_downcast or {}, blob)
     m = _NS(name=program.name, version=__version__, graph_hash=ghash,
-            runtime=_runtime_text(program), consts=consts, kernels=kernels, functions=funcs,
+            runtime=_runtime_text("\n".join(kernels)), consts=consts, kernels=kernels, functions=funcs,
             pysrc_lines=[c_string(line + "\n") for line in pysrc.split("\n")],
             blob=c_string(blob[0]) if blob is not None and program.shared else "")
     return {program.name + ".c": render_template("c/module.c.j2", m=m)}

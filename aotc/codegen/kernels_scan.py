@@ -1,0 +1,118 @@
+"""Kernel builder for Scan: the loop runs in C, its body is an inner program of kernel calls.
+
+The step graph is optimized with the same passes as a function (so each
+step's elementwise gate math is fused into one loop) and lowered through the
+module's LowerContext: its kernels are ordinary module kernels, shared with
+the functions.  ``templates/c/scan.c.j2`` then renders one C function that
+
+- checks n_steps >= 0, that every sequence has at least n_steps rows and that
+  every state's initial value has ``lag`` rows (the reference's errors);
+- allocates each state buffer (lag + n_steps rows, the first lag rows copied
+  from the initial value), and two buffers per shared state (read one, write
+  the other, swap: a step may return a view of its input, so writing in place
+  could overwrite what it still reads);
+- per step, sets the inner inputs up as views (row s of each sequence, or row
+  len-1-s with go_backwards; row lag+s+k of state j for tap k; the current
+  shared buffer; the non-sequences as they are), runs the inner steps, and
+  copies the new values into the state rows, the map outputs (allocated at
+  step 0, when their row shape is known) and the other shared buffer, after
+  checking each shape;
+- releases the step's temporaries after each step, so the arena's blocks are
+  reused by the next step: memory does not grow with n_steps.
+
+Inner steps tag their allocations with module-unique tags (``r->cur``), so
+that the memory plan's releases inside the body never touch outer blocks.
+An error inside the body is reported on the Scan node, with the step number
+and the inner node that failed (its op and the line that created it).
+"""
+from .ctypes_map import itemsize
+from .kernels import NotLowerable, c_string
+from .program import Rec
+
+#: inner steps tag their blocks from here on (outer steps are numbered from 0)
+TAG_BASE = 1 << 20
+TAG_STRIDE = 1 << 16
+
+
+def is_scan(node):
+    from ..frontend.scan import Scan
+    return isinstance(node.op, Scan)
+
+
+def _text(s):
+    return c_string(s).replace("%", "%%").replace("*/", "* /")
+
+
+def scan_params(node, ctx):
+    """(template, params) for a Scan node; lowers (and optimizes) its step graph via ``ctx``."""
+    from ..passes import optimize
+    from .lower import _plan_releases, var_table
+    op = node.op
+    inner = op.inner
+    xs, hs, zs, ws, h_out, y_out, z_out = op.inner_parts()
+    nr, nn = len(op.taps), op.n_nit_sot
+    outs = optimize(list(inner.outputs))
+    add_var, index, vars_ = var_table()
+    for v in inner.inputs:
+        add_var(v, "input")
+    consts, steps, view_of = ctx.lower_graph(outs, add_var, index, vars_)
+    out_idx = tuple(index[id(o)] for o in outs)
+    steps = _plan_releases(steps, vars_, view_of, out_idx)
+    if len(steps) >= TAG_STRIDE:
+        raise NotLowerable("%s: its step has %d nodes, more than %d" % (op, len(steps), TAG_STRIDE))
+    base = TAG_BASE + TAG_STRIDE * ctx.n_inner
+    ctx.n_inner += 1
+
+    def root(v):
+        while v in view_of:
+            v = view_of[v]
+        return v
+    produced_by = {o: s.index for s in steps for o in s.outputs}
+    # the step's results are copied out, then their blocks are free for the next step
+    out_releases = tuple(dict.fromkeys(
+        (root(v), base + produced_by[root(v)]) for v in out_idx
+        if vars_[root(v)].kind == "temp" and root(v) in produced_by))
+
+    outer_in = list(node.inputs)
+    p = 1
+    seqs = []
+    for i, x in enumerate(xs):
+        seqs.append(Rec(dict(var=index[id(x)], outer=p + i, itemsize=itemsize(x.dtype))))
+    p += op.n_seqs
+    states, k = [], op.n_seqs
+    for j, (taps, phs) in enumerate(zip(op.taps, hs)):
+        states.append(Rec(dict(
+            j=j, lag=-min(taps), outer=p + j, out=j, itemsize=itemsize(node.outputs[j].dtype),
+            rdim=node.outputs[j].ndim - 1, new=out_idx[j], taps_text=str(list(taps)),
+            taps=tuple(Rec(dict(var=index[id(ph)], tap=t)) for t, ph in zip(taps, phs)))))
+    p += nr
+    maps = []
+    for m in range(nn):
+        o = node.outputs[nr + m]
+        maps.append(Rec(dict(m=m, out=nr + m, new=out_idx[nr + m], itemsize=itemsize(o.dtype),
+                             rdim=o.ndim - 1,
+                             empty_shape=", ".join(["0"] + ["1" if b else "0"
+                                                            for b in o.broadcastable[1:]]))))
+    shared = []
+    for q, z in enumerate(zs):
+        o = node.outputs[nr + nn + q]
+        shared.append(Rec(dict(q=q, var=index[id(z)], outer=p + q, out=nr + nn + q,
+                               new=out_idx[nr + nn + q], itemsize=itemsize(o.dtype),
+                               ndim=o.ndim)))
+    p += op.n_shared_outs
+    nonseqs = tuple(Rec(dict(var=index[id(w)], outer=p + i)) for i, w in enumerate(ws))
+    cvars = tuple(Rec(dict(var=c.var, slot=c.slot, ndim=vars_[c.var].ndim,
+                           itemsize=itemsize(vars_[c.var].dtype))) for c in consts)
+    rsteps = tuple(Rec(dict(
+        kernel=s.kernel, tag=base + s.index,
+        ins=", ".join("&v[%d]" % i for i in s.inputs) or "NULL",
+        outs=", ".join("&v[%d]" % o for o in s.outputs) or "NULL",
+        where=_text("%s (created at %s)" % (s.op, s.src)),
+        releases=tuple(Rec(dict(var=v, tag=base + st)) for v, st in s.releases)))
+        for s in steps)
+    label = _text(str(op) if not op.name else "scan %r" % op.name)
+    return "c/scan", dict(
+        label=label, nv=len(vars_), n_outer_in=len(outer_in), n_outer_out=len(node.outputs),
+        go_backwards=int(op.go_backwards), seqs=tuple(seqs), states=tuple(states),
+        maps=tuple(maps), shared=tuple(shared), nonseqs=nonseqs, consts=cvars, steps=rsteps,
+        out_releases=tuple(Rec(dict(var=v, tag=t)) for v, t in out_releases))
