@@ -139,6 +139,9 @@ class TensorType:
                     "%s: expected dtype %s (type %s), got %r of dtype %s, which does not "
                     "convert without loss. %s" % (what, self.dtype, self, _short(data),
                                                   probe.dtype, _hint(what)))
+        if not arr.dtype.isnative:
+            # same dtype name, other byte order (e.g. '>f8'): kernels read native order
+            arr = arr.astype(arr.dtype.newbyteorder("="))
         if arr.ndim != self.ndim:
             raise AotcTypeError("%s: wrong number of dimensions: expected %d (type %s), got %d "
                                 "with shape %s" % (what, self.ndim, self, arr.ndim, arr.shape))

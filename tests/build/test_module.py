@@ -318,7 +318,8 @@ def _fuzz_main(module_dir, max_examples):
         bad = draw(st.one_of(st.integers(N_OUT, 2 ** 31 - 1), st.integers(-2 ** 31, -N_OUT - 1)))
         y[draw(st.integers(0, n - 1))] = bad
         return ("y_range", "train_step", (x, y), IndexError,
-                ["AdvancedSubtensor", "out of bounds", "model.py:25", "Inputs shapes"])
+                ["AdvancedSubtensor", "out of bounds", "model.py:25", "Inputs shapes",
+                 "Inputs strides", "In function: train_step"])
 
     @st.composite
     def fewer_rows_than_labels(draw):
@@ -368,6 +369,32 @@ def test_built_module_bad_calls_raise_named_errors(built):
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
     assert set(seen) == {"x_type", "x_columns", "y_type", "y_range", "rows", "lr_type"}, seen
     assert sum(seen.values()) >= 250
+
+
+# ---------------------------------------------------------------- accepted inputs
+
+def test_built_module_accepts_lossless_conversions(logreg):
+    W, b = set_params(logreg, 17)
+    x, y = make_batch(18, n=5)
+    xi = np.round(x * 4).astype("int16")
+    expected = ref_predict(xi.astype(float), W, b)
+    for value in (xi, xi.tolist(), xi.astype("float32"), xi.astype(float).tolist()):
+        np.testing.assert_allclose(logreg.predict(value), expected, rtol=1e-12)
+    loss = ref_train_step(x, y, W, b, 0.0)[0]
+    for labels in (y.tolist(), y.astype("int8"), y.astype(float).tolist()):
+        np.testing.assert_allclose(logreg.train_step(x, labels, 0), loss, rtol=1e-12)
+
+
+def test_built_module_rows_beyond_labels_are_ignored(logreg):
+    """The model gathers rows arange(len(y)): extra rows of x take no part (as in Theano)."""
+    x, y = make_batch(19, n=8)
+    set_params(logreg, 20)
+    loss = logreg.train_step(x, y[:5], 0.3)
+    W1 = logreg.shared["W"].get_value()
+    W, b = make_params(20)
+    ref_loss, ref_W, _ = ref_train_step(x[:5], y[:5], W, b, 0.3)
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-12)
+    np.testing.assert_allclose(W1, ref_W, rtol=1e-12, atol=1e-15)
 
 
 # ---------------------------------------------------------------- strides and byte order
