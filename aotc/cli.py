@@ -80,9 +80,10 @@ def main():
 @click.option("--emit", type=click.Choice(["graph", "opt", "c", "cuda"]), default=None,
               help="print one stage (graph, optimized graph, C source) and stop")
 @click.option("--trace-rewrites", is_flag=True, help="list the rewrites that fired")
-@click.option("--wheel", is_flag=True, help="also package a wheel into dist/")
+@click.option("--wheel", is_flag=True, help="also package a wheel (see --dist)")
+@click.option("--dist", default="dist", show_default=True, help="where --wheel writes the wheel")
 @click.option("-q", "--quiet", is_flag=True, help="no progress messages")
-def build(model, out, name, params, target, mode, emit, trace_rewrites, wheel, quiet):
+def build(model, out, name, params, target, mode, emit, trace_rewrites, wheel, dist, quiet):
     """Compile MODEL.py into an importable extension module (.so, .pyi, .build.json)."""
     from .build.module import build_module
     from .errors import AotcError
@@ -94,8 +95,6 @@ def build(model, out, name, params, target, mode, emit, trace_rewrites, wheel, q
 
     if target == "cuda" or emit == "cuda":
         raise click.ClickException("the CUDA target is not available in this version")
-    if wheel:
-        raise click.ClickException("--wheel is not available in this version")
     name = name or os.path.splitext(os.path.basename(model))[0]
     if not name.isidentifier() or keyword.iskeyword(name):
         raise click.ClickException("module name %r is not a Python identifier (or is a keyword); "
@@ -118,6 +117,29 @@ def build(model, out, name, params, target, mode, emit, trace_rewrites, wheel, q
             click.echo("%s: %s -> %s" % (rule, _short(before), _short(after)))
     if result is not None:
         progress("done: %s" % result["so"])
+    if wheel and result is not None:
+        progress("wheel: building the package's module")
+        whl = _build_wheel(mod, model, name, exports, params, dist, progress)
+        progress("done: %s" % whl)
+
+
+def _build_wheel(mod, model, name, exports, params, dist, progress):
+    """The package NAME (module built as NAME._core, plus the model's declared extras)."""
+    import tempfile
+    from .build.module import build_module
+    from .build.wheel import build_wheel, normalize_extras
+    from .errors import AotcError
+    try:
+        extras = normalize_extras(getattr(mod, "__aotc_wheel_extras__", None),
+                                  os.path.dirname(os.path.abspath(model)))
+        version = str(getattr(mod, "__version__", "0.1.0"))
+        with tempfile.TemporaryDirectory(prefix="aotc-wheel-") as tmp:
+            core = build_module("_core", exports, out_dir=tmp, params=params, trace=[],
+                                progress=progress)
+            return build_wheel(name, core, extras, dist, version=version,
+                               summary=(mod.__doc__ or "").strip().split("\n")[0] or None)
+    except AotcError as e:
+        raise click.ClickException(str(e))
 
 
 def _short(text, n=160):

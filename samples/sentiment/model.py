@@ -27,6 +27,11 @@ from aotc import config
 from aotc import tensor as tensor
 from aotc.sandbox.rng_mrg import MRG_RandomStreams
 
+__version__ = "1.0.0"
+#: shipped in the wheel beside the compiled module (``aotc build --wheel``): the
+#: tokenizer and ``predict_text`` (plain Python), and the trained vocabulary
+__aotc_wheel_extras__ = {"text.py": "text.py", "vocab.json": "trained/vocab.json"}
+
 OPTIONS = dict(n_words=10000, dim_proj=128, ydim=2, decay_c=0.0, use_dropout=True, seed=123)
 
 

@@ -1,0 +1,749 @@
+"""Benchmark: the flagship LSTM sentiment model, aotc against its peers.
+
+Run:  python bench/lstm_sentiment.py [--quick] [--moddir DIR]
+
+In one run this script
+1. builds samples/sentiment/model.py with AOTC_FLAGS=floatX=float32 through
+   `python -m aotc.cli build` into a temporary folder (aotc's content cache
+   in ~/.cache/aotc makes a rebuild of unchanged sources take seconds), or
+   uses an already built module with --moddir;
+2. writes the same forward pass (embedding gather, input projection, masked
+   LSTM over time with gates i, f, o and candidate c, mean pooling over the
+   valid steps, dropout as *0.5, softmax) with the same float32 weights in
+   every peer that imports:
+     numpy        a Python loop over the steps;
+     torch-loop   PyTorch CPU eager, the same loop by hand (inference_mode);
+     nn.LSTM      torch.nn.LSTM (gate order i, f, g, o; weights mapped);
+     pytensor     PyTensor, the same graph with pytensor.scan, C backend
+                  (linker cvm);
+     onnxrt       ONNX Runtime running the nn.LSTM model exported with
+                  torch.onnx.export;
+   a peer whose import (or export) fails is reported as "skipped: why";
+3. checks that every contender gives the same class probabilities (to 1e-4
+   against a float64 NumPy reference), with a full mask (all ones: nn.LSTM
+   and ONNX Runtime run no masking) and, for the peers that take a mask,
+   with ragged lengths;
+4. times, as medians of interleaved rounds, predict at (batch x steps)
+   1x1, 1x100, 16x1, 16x100, 64x100 and one training step at 16x100 (aotc
+   train_step with adadelta; torch nn.LSTM forward + backward +
+   torch.optim.Adadelta; PyTensor with the tutorial's adadelta updates), on 1
+   and 2 threads; then the import + first-call cost in fresh processes;
+5. prints tables of milliseconds and of ratios aotc / peer (> 1: aotc is
+   slower) with the best peer of each case.
+
+Threads:
+- the generated module has no thread setting (no function, no environment
+  variable): its pool takes min(CPUs in the process's affinity mask, 8) at the
+  first parallel region and keeps that count.  aotc therefore runs in one
+  worker process per thread count: the worker restricts its affinity to N
+  CPUs, imports the module and calls it once (so the pool settles on N
+  threads), then restores its affinity so the scheduler may move it like any
+  other process.  The worker times its own loop; the main process only asks
+  it for a round, so rounds stay interleaved with the peers.
+- torch: torch.set_num_threads(N); ONNX Runtime: intra_op_num_threads=N;
+  NumPy's and PyTensor's OpenBLAS: threadpoolctl when installed (otherwise
+  they run with their default and the table says so).
+- OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE slow OpenBLAS down; the script
+  re-executes itself without them.
+
+Optional peers: pip install torch==2.13.0 (a local CPU build: an unpinned
+torch downloads gigabytes), pytensor, onnxruntime onnx, threadpoolctl.
+"""
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+_SLOW_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+if any(v in os.environ for v in _SLOW_VARS):
+    env = {k: v for k, v in os.environ.items() if k not in _SLOW_VARS}
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+import numpy as np  # noqa: E402  (after the re-exec, so OpenBLAS never sees them)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODEL = os.path.join(ROOT, "samples", "sentiment", "model.py")
+N_WORDS, DIM, YDIM = 10000, 128, 2      # samples/sentiment/model.py OPTIONS
+F32 = np.float32
+FWD_CASES = [(1, 1), (1, 100), (16, 1), (16, 100), (64, 100)]   # (batch, steps)
+TRAIN_CASE = (16, 100)
+THREADS = (1, 2)
+TOL = 1e-4
+PEERS = ("numpy", "torch-loop", "nn.LSTM", "pytensor", "onnxrt")
+
+
+def _median_rounds(fns, rounds, settle=0.0):
+    """Run each fn (returning seconds per call) `rounds` times, interleaved so
+    that drift hits every contender alike; medians per fn.  `settle` seconds
+    of sleep before each fn let the previous contender's worker threads stop
+    spinning, so they do not steal the cores from the next one."""
+    samples = [[] for _ in fns]
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            if settle:
+                time.sleep(settle)
+            samples[i].append(fn())
+    return [float(np.median(s)) for s in samples]
+
+
+def _timer(call, reps):
+    """A round of `reps` calls of call(); seconds per call."""
+    def run():
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            call()
+        return (time.perf_counter() - t0) / reps
+    return run
+
+
+# ---------------------------------------------------------------- weights, inputs
+
+def make_params(seed=0):
+    """Weights with some spread (the model's own initial values give ~0.5/0.5
+    for every review, which would make the equality check weak)."""
+    rng = np.random.default_rng(seed)
+    s = 1.0 / np.sqrt(DIM)
+    return {
+        "Wemb": rng.standard_normal((N_WORDS, DIM)).astype(F32),
+        "lstm_W": (s * rng.standard_normal((DIM, 4 * DIM))).astype(F32),
+        "lstm_U": (s * rng.standard_normal((DIM, 4 * DIM))).astype(F32),
+        "lstm_b": (0.1 * rng.standard_normal(4 * DIM)).astype(F32),
+        "U": (0.5 * rng.standard_normal((DIM, YDIM))).astype(F32),
+        "b": (0.1 * rng.standard_normal(YDIM)).astype(F32),
+    }
+
+
+def make_inputs(B, T, seed, ragged=False):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, N_WORDS, size=(T, B), dtype=np.int64)
+    mask = np.ones((T, B), F32)
+    if ragged:
+        lengths = rng.integers(1, T + 1, size=B)
+        lengths[0] = T
+        mask = (np.arange(T)[:, None] < lengths[None, :]).astype(F32)
+    y = rng.integers(0, YDIM, size=B, dtype=np.int64)
+    return x, mask, y
+
+
+def case_name(B, T):
+    return "%dx%d" % (B, T)
+
+
+# ---------------------------------------------------------------- NumPy
+
+def numpy_forward(p, x, mask, dtype=F32):
+    """The tutorial's forward pass, one Python iteration per step."""
+    Wemb, W, U, b = (p[k].astype(dtype, copy=False) for k in ("Wemb", "lstm_W", "lstm_U", "lstm_b"))
+    Uo, bo = p["U"].astype(dtype, copy=False), p["b"].astype(dtype, copy=False)
+    mask = mask.astype(dtype, copy=False)
+    T, B = x.shape
+    D = W.shape[0]
+    one = dtype(1)
+    xw = (Wemb[x.reshape(-1)] @ W + b).reshape(T, B, 4 * D)
+    h = np.zeros((B, D), dtype)
+    c = np.zeros((B, D), dtype)
+    acc = np.zeros((B, D), dtype)
+    for t in range(T):
+        pre = h @ U
+        pre += xw[t]
+        i = one / (one + np.exp(-pre[:, :D]))
+        f = one / (one + np.exp(-pre[:, D:2 * D]))
+        o = one / (one + np.exp(-pre[:, 2 * D:3 * D]))
+        g = np.tanh(pre[:, 3 * D:])
+        m = mask[t][:, None]
+        c_new = f * c + i * g
+        c = m * c_new + (one - m) * c
+        h = m * (o * np.tanh(c)) + (one - m) * h
+        acc += h * m
+    proj = acc / mask.sum(axis=0)[:, None]
+    z = (proj * dtype(0.5)) @ Uo + bo
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+# ---------------------------------------------------------------- PyTorch
+
+def torch_peers(p):
+    """{'torch-loop': fwd, 'nn.LSTM': fwd} and the pieces for training/export."""
+    import torch
+    from torch import nn
+
+    D = DIM
+    tp = {k: torch.from_numpy(v.copy()) for k, v in p.items()}
+    # ours: columns [i | f | o | c] of W (D, 4D), used as x @ W;
+    # torch: rows [i | f | g | o] of weight_ih (4D, D), used as x @ weight_ih.T
+    order = np.concatenate([np.arange(0, D), np.arange(D, 2 * D), np.arange(3 * D, 4 * D),
+                            np.arange(2 * D, 3 * D)])
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(N_WORDS, D)
+            self.lstm = nn.LSTM(D, D)
+            self.head = nn.Linear(D, YDIM)
+            with torch.no_grad():
+                self.emb.weight.copy_(tp["Wemb"])
+                self.lstm.weight_ih_l0.copy_(torch.from_numpy(p["lstm_W"][:, order].T.copy()))
+                self.lstm.weight_hh_l0.copy_(torch.from_numpy(p["lstm_U"][:, order].T.copy()))
+                self.lstm.bias_ih_l0.copy_(torch.from_numpy(p["lstm_b"][order].copy()))
+                self.lstm.bias_hh_l0.zero_()
+                self.head.weight.copy_(tp["U"].T)
+                self.head.bias.copy_(tp["b"])
+            self.train_mode = False
+
+        def forward(self, x, mask):
+            h, _ = self.lstm(self.emb(x))                         # (T, B, D)
+            proj = (h * mask[:, :, None]).sum(0) / mask.sum(0)[:, None]
+            if self.train_mode:   # the tutorial's dropout: keep with p=0.5, no rescaling
+                proj = proj * torch.bernoulli(torch.full_like(proj, 0.5))
+            else:
+                proj = proj * 0.5
+            return torch.softmax(self.head(proj), dim=-1)
+
+    Wemb, W, U, b, Uo, bo = (tp[k] for k in ("Wemb", "lstm_W", "lstm_U", "lstm_b", "U", "b"))
+
+    def loop_fwd(x, mask):
+        with torch.inference_mode():
+            x = torch.from_numpy(x)
+            mask = torch.from_numpy(mask)
+            T, B = x.shape
+            xw = (Wemb[x.reshape(-1)] @ W + b).reshape(T, B, 4 * D)
+            h = torch.zeros(B, D)
+            c = torch.zeros(B, D)
+            acc = torch.zeros(B, D)
+            for t in range(T):
+                pre = torch.addmm(xw[t], h, U)
+                i = torch.sigmoid(pre[:, :D])
+                f = torch.sigmoid(pre[:, D:2 * D])
+                o = torch.sigmoid(pre[:, 2 * D:3 * D])
+                g = torch.tanh(pre[:, 3 * D:])
+                m = mask[t][:, None]
+                c = m * (f * c + i * g) + (1 - m) * c
+                h = m * (o * torch.tanh(c)) + (1 - m) * h
+                acc += h * m
+            proj = acc / mask.sum(0)[:, None]
+            return torch.softmax((proj * 0.5) @ Uo + bo, dim=-1).numpy()
+
+    net = Net().eval()
+
+    def lstm_fwd(x, mask):
+        with torch.inference_mode():
+            return net(torch.from_numpy(x), torch.from_numpy(mask)).numpy()
+
+    def lstm_fwd_packed(x, mask):
+        """nn.LSTM on ragged lengths (packed sequences), for the masked check."""
+        from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+        with torch.inference_mode():
+            xt, mt = torch.from_numpy(x), torch.from_numpy(mask)
+            lengths = mt.sum(0).to(torch.int64)
+            packed = pack_padded_sequence(net.emb(xt), lengths, enforce_sorted=False)
+            h, _ = pad_packed_sequence(net.lstm(packed)[0], total_length=xt.shape[0])
+            proj = h.sum(0) / mt.sum(0)[:, None]
+            return torch.softmax(net.head(proj * 0.5), dim=-1).numpy()
+
+    def make_train():
+        tnet = Net()
+        tnet.train_mode = True
+        opt = torch.optim.Adadelta(tnet.parameters(), lr=1.0, rho=0.95, eps=1e-6)
+
+        def step(x, mask, y):
+            xt, mt, yt = torch.from_numpy(x), torch.from_numpy(mask), torch.from_numpy(y)
+            opt.zero_grad(set_to_none=True)
+            prob = tnet(xt, mt)
+            cost = -torch.log(prob[torch.arange(xt.shape[1]), yt] + 1e-8).mean()
+            cost.backward()
+            opt.step()
+            return float(cost)
+        return step
+
+    return {"torch-loop": loop_fwd, "nn.LSTM": lstm_fwd}, lstm_fwd_packed, make_train, net
+
+
+def export_onnx(net, path):
+    import torch
+    net.eval()
+    x, mask, _ = make_inputs(16, 20, seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (torch.from_numpy(x), torch.from_numpy(mask)), path,
+                          dynamo=False, input_names=["x", "mask"], output_names=["prob"],
+                          dynamic_axes={"x": {0: "T", 1: "B"}, "mask": {0: "T", 1: "B"},
+                                        "prob": {0: "B"}},
+                          opset_version=17)
+
+
+def ort_session(path, nthreads):
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = nthreads
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+    def fwd(x, mask):
+        return sess.run(None, {"x": x, "mask": mask})[0]
+    return fwd
+
+
+# ---------------------------------------------------------------- PyTensor
+
+def pytensor_peer(p):
+    """(predict, make_train) compiled with PyTensor's C backend (linker cvm)."""
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    os.environ["PYTENSOR_FLAGS"] = "floatX=float32" + ("," + flags if flags else "")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # "using NumPy C-API based implementation for BLAS"
+        import pytensor
+        import pytensor.tensor as pt
+        from pytensor.compile.mode import Mode
+        from pytensor.tensor.random.utils import RandomStream
+    mode = Mode(linker="cvm", optimizer="fast_run")
+    D = DIM
+
+    def graph(tparams, train):
+        x = pt.matrix("x", dtype="int64")
+        mask = pt.matrix("mask", dtype="float32")
+        y = pt.vector("y", dtype="int64")
+        T, B = x.shape[0], x.shape[1]
+        emb = tparams["Wemb"][x.flatten()].reshape([T, B, D])
+        below = pt.dot(emb, tparams["lstm_W"]) + tparams["lstm_b"]
+
+        def step(m_, x_, h_, c_):
+            pre = pt.dot(h_, tparams["lstm_U"]) + x_
+            i = pt.sigmoid(pre[:, 0:D])
+            f = pt.sigmoid(pre[:, D:2 * D])
+            o = pt.sigmoid(pre[:, 2 * D:3 * D])
+            c = pt.tanh(pre[:, 3 * D:4 * D])
+            c = f * c_ + i * c
+            c = m_[:, None] * c + (1. - m_)[:, None] * c_
+            h = o * pt.tanh(c)
+            h = m_[:, None] * h + (1. - m_)[:, None] * h_
+            return h, c
+
+        zero = pt.alloc(np.float32(0.), B, D)
+        res = pytensor.scan(step, sequences=[mask, below], outputs_info=[zero, zero],
+                            n_steps=T, return_updates=False)
+        h = res[0]
+        proj = (h * mask[:, :, None]).sum(axis=0) / mask.sum(axis=0)[:, None]
+        if train:
+            srng = RandomStream(123)
+            proj = proj * pt.cast(srng.binomial(1, 0.5, size=proj.shape), "float32")
+        else:
+            proj = proj * np.float32(0.5)
+        pred = pt.special.softmax(pt.dot(proj, tparams["U"]) + tparams["b"], axis=-1)
+        return x, mask, y, pred
+
+    def shared(v, name):
+        return pytensor.shared(v.copy(), name=name)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tp = {k: shared(v, k) for k, v in p.items()}
+        x, mask, _, pred = graph(tp, train=False)
+        predict = pytensor.function([x, mask], pred, mode=mode)
+
+    def make_train():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tp = {k: shared(v, k) for k, v in p.items()}
+            x, mask, y, pred = graph(tp, train=True)
+            cost = -pt.log(pred[pt.arange(x.shape[1]), y] + 1e-8).mean()
+            grads = pytensor.grad(cost, wrt=list(tp.values()))
+            updates = []
+            rho, eps = np.float32(0.95), np.float32(1e-6)
+            for (k, v), g in zip(tp.items(), grads):
+                z = v.get_value() * np.float32(0.)
+                rup2, rgrad2 = shared(z, k + "_rup2"), shared(z, k + "_rgrad2")
+                rg2_new = rho * rgrad2 + (np.float32(1) - rho) * g ** 2
+                updir = -pt.sqrt(rup2 + eps) / pt.sqrt(rg2_new + eps) * g
+                updates += [(rgrad2, rg2_new),
+                            (rup2, rho * rup2 + (np.float32(1) - rho) * updir ** 2),
+                            (v, v + updir)]
+            return pytensor.function([x, mask, y], cost, updates=updates, mode=mode)
+
+    return predict, make_train, pytensor.__version__, pytensor.config.blas__ldflags
+
+
+# ---------------------------------------------------------------- aotc
+
+def build_module(outdir):
+    env = dict(os.environ, AOTC_FLAGS="floatX=float32")
+    cmd = [sys.executable, "-m", "aotc.cli", "build", MODEL, "-o", outdir, "--name", "sentiment"]
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if res.returncode != 0:
+        sys.exit("aotc build failed:\n" + res.stdout + res.stderr)
+    return time.perf_counter() - t0
+
+
+def _set_params(mod, p):
+    for k, v in p.items():
+        mod.shared[k].set_value(v)
+
+
+def _n_threads():
+    return len(os.listdir("/proc/self/task"))
+
+
+def _worker(args):
+    """aotc on `args.worker` threads; answers timing requests on stdin/stdout."""
+    allowed = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, allowed[:args.worker])
+    base = _n_threads()
+    sys.path.insert(0, args.moddir)
+    import sentiment
+    data = np.load(args.data)
+    _set_params(sentiment, {k[2:]: data[k] for k in data.files if k.startswith("p_")})
+    x, m = data["x_64x100"], data["m_64x100"]
+    sentiment.predict(x[:4], m[:4])          # the pool settles on len(affinity) threads
+    os.sched_setaffinity(0, allowed)         # ... and keeps it: let the scheduler move us
+    sentiment.predict(x[:4], m[:4])
+    out = sys.stdout
+    out.write(json.dumps({"ready": True, "pool_threads": _n_threads() - base}) + "\n")
+    out.flush()
+    for line in sys.stdin:
+        req = json.loads(line)
+        name, reps = req["case"], req["reps"]
+        x, m = data["x_" + name], data["m_" + name]
+        if req["op"] == "check":
+            res = {"prob": sentiment.predict(x, m).tolist()}
+        elif req["op"] == "fwd":
+            res = {"t": _timer(lambda: sentiment.predict(x, m), reps)()}
+        else:
+            y = data["y_" + name]
+            res = {"t": _timer(lambda: sentiment.train_step(x, m, y), reps)()}
+        out.write(json.dumps(res) + "\n")
+        out.flush()
+
+
+class AotcWorker:
+    def __init__(self, nthreads, moddir, data, quick):
+        cmd = [sys.executable, os.path.abspath(__file__), "--worker", str(nthreads),
+               "--moddir", moddir, "--data", data]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.pool_threads = self._read()["pool_threads"]
+
+    def _read(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("aotc worker died (rc %s)" % self.proc.wait())
+        return json.loads(line)
+
+    def ask(self, op, case, reps=1):
+        self.proc.stdin.write(json.dumps({"op": op, "case": case, "reps": reps}) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+# ---------------------------------------------------------------- import + first call
+
+IMPORT_SNIPPETS = {
+    "python -c pass": "",
+    "import numpy": "import numpy",
+    "import numpy, sentiment": "import numpy\nimport sentiment",
+    "... + first predict 1x100":
+        "import numpy\nimport sentiment\nsentiment.predict(X, M)",
+    "import torch": "import torch",
+    "import onnxruntime": "import onnxruntime",
+    "... + session + first run 1x100":
+        "import onnxruntime\ns = onnxruntime.InferenceSession(ONNX, providers=['CPUExecutionProvider'])\n"
+        "s.run(None, {'x': X, 'mask': M})",
+}
+
+
+def bench_import(moddir, onnx_path, avail, rounds):
+    """{label: (in-process ms after interpreter start, whole process wall ms)}."""
+    import_needs = {"import torch": "nn.LSTM", "import onnxruntime": "onnxrt",
+                    "... + session + first run 1x100": "onnxrt"}
+    env = dict(os.environ, PYTHONPATH=moddir)
+    prologue = "ONNX = %r\nimport time as _t\n_t0 = _t.perf_counter()\n" % onnx_path
+    inputs = ("import numpy as _np\nX = _np.random.default_rng(0).integers(0, %d, (100, 1))\n"
+              "M = _np.ones((100, 1), _np.float32)\n" % N_WORDS)
+    labels = [lab for lab in IMPORT_SNIPPETS
+              if import_needs.get(lab) is None or import_needs[lab] in avail]
+    samples = {lab: ([], []) for lab in labels}
+    for _ in range(rounds):
+        for lab in labels:
+            body = IMPORT_SNIPPETS[lab]
+            # inputs are made after the timed part for the first-call cases only
+            if "X" in body:
+                pre, call = body.rsplit("\n", 1)
+                code = (prologue + pre + "\n_t1 = _t.perf_counter()\n" + inputs
+                        + "_t2 = _t.perf_counter()\n" + call
+                        + "\nprint((_t.perf_counter() - _t2 + _t1 - _t0) * 1e3)\n")
+            else:
+                code = prologue + body + "\nprint((_t.perf_counter() - _t0) * 1e3)\n"
+            t0 = time.perf_counter()
+            res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                 text=True)
+            wall = (time.perf_counter() - t0) * 1e3
+            if res.returncode != 0:
+                raise RuntimeError("%s failed: %s" % (lab, res.stderr[-500:]))
+            samples[lab][0].append(float(res.stdout.strip().splitlines()[-1]))
+            samples[lab][1].append(wall)
+    return {lab: (float(np.median(a)), float(np.median(b))) for lab, (a, b) in samples.items()}
+
+
+# ---------------------------------------------------------------- main
+
+def _calibrate(call, target):
+    call()                                   # warm-up (first-call costs, caches, pools)
+    t0 = time.perf_counter()
+    call()
+    dt = time.perf_counter() - t0
+    return max(1, min(2000, int(target / max(dt, 1e-7))))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer, shorter rounds")
+    ap.add_argument("--moddir", help="use the module already built in DIR (no build)")
+    ap.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--data", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        return _worker(args)
+
+    rounds = 3 if args.quick else 9
+    target = 0.04 if args.quick else 0.15        # seconds per contender per round
+    tmp = tempfile.mkdtemp(prefix="aotc-bench-lstm-")
+    notes = []
+    try:
+        if args.moddir:
+            moddir = os.path.abspath(args.moddir)
+            print("aotc module: %s (prebuilt)" % moddir)
+        else:
+            moddir = os.path.join(tmp, "mod")
+            dt = build_module(moddir)
+            print("aotc module: built in %.1f s (AOTC_FLAGS=floatX=float32)" % dt)
+        sys.path.insert(0, moddir)
+        import sentiment
+
+        params = make_params()
+        _set_params(sentiment, params)
+        cases = {}
+        for (B, T) in FWD_CASES + [TRAIN_CASE]:
+            cases[case_name(B, T)] = make_inputs(B, T, seed=B * 1000 + T)
+        data_path = os.path.join(tmp, "data.npz")
+        arrays = {"p_" + k: v for k, v in params.items()}
+        for name, (x, m, y) in cases.items():
+            arrays.update({"x_" + name: x, "m_" + name: m, "y_" + name: y})
+        xr, mr, _ = make_inputs(16, 100, seed=7, ragged=True)
+        arrays.update({"x_ragged": xr, "m_ragged": mr})
+        np.savez(data_path, **arrays)
+
+        # -------- peers
+        fwd = {"numpy": lambda x, m: numpy_forward(params, x, m)}
+        masked_fwd = {"numpy": fwd["numpy"]}
+        skipped = {}
+        trainers = {}
+        versions = {"numpy": np.__version__}
+        try:
+            import torch
+            versions["torch"] = torch.__version__
+            tfwd, packed, make_torch_train, net = torch_peers(params)
+            fwd.update(tfwd)
+            masked_fwd["torch-loop"] = tfwd["torch-loop"]
+            masked_fwd["nn.LSTM (packed)"] = packed
+            trainers["nn.LSTM"] = make_torch_train
+        except Exception as e:  # noqa: BLE001 - any failure of an optional peer
+            skipped["torch-loop"] = skipped["nn.LSTM"] = "%s: %s" % (type(e).__name__, e)
+            net = None
+        onnx_path = os.path.join(tmp, "sentiment_lstm.onnx")
+        try:
+            import onnxruntime
+            versions["onnxruntime"] = onnxruntime.__version__
+            if net is None:
+                raise RuntimeError("needs torch for the export")
+            export_onnx(net, onnx_path)
+            fwd["onnxrt"] = None                  # a session per thread count, below
+        except Exception as e:  # noqa: BLE001
+            skipped["onnxrt"] = "%s: %s" % (type(e).__name__, str(e).splitlines()[0])
+        try:
+            t0 = time.perf_counter()
+            pt_predict, make_pt_train, ver, ldflags = pytensor_peer(params)
+            versions["pytensor"] = ver
+            fwd["pytensor"] = pt_predict
+            masked_fwd["pytensor"] = pt_predict
+            trainers["pytensor"] = make_pt_train
+            notes.append("pytensor: C backend (linker cvm), blas__ldflags=%r%s; compiled in %.1f s"
+                         % (ldflags, " (NumPy C-API BLAS fallback)" if not ldflags else "",
+                            time.perf_counter() - t0))
+        except Exception as e:  # noqa: BLE001
+            skipped["pytensor"] = "%s: %s" % (type(e).__name__, str(e).splitlines()[0])
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            threadpool_limits = None
+            notes.append("threadpoolctl not installed: NumPy's/PyTensor's OpenBLAS threads "
+                         "are not controlled (default count in every row)")
+
+        print("versions: " + ", ".join("%s %s" % kv for kv in versions.items()))
+        for peer in PEERS:
+            if peer in skipped:
+                print("%s: skipped: %s" % (peer, skipped[peer]))
+        ran = [peer for peer in PEERS if peer in fwd]
+        print("peers that ran: " + ", ".join(ran))
+
+        steps = {}
+        for peer, make in trainers.items():
+            try:
+                steps[peer] = make()
+            except Exception as e:  # noqa: BLE001
+                notes.append("%s train_step skipped: %s: %s"
+                             % (peer, type(e).__name__, str(e).splitlines()[0]))
+
+        workers = {nt: AotcWorker(nt, moddir, data_path, args.quick) for nt in THREADS}
+        for nt, w in workers.items():
+            notes.append("aotc on %d thread(s): worker process, pool threads seen: %d"
+                         % (nt, w.pool_threads))
+
+        # -------- equality
+        print()
+        print("Equality: class probabilities, max |p - p_ref| against a float64 NumPy "
+              "reference (tolerance %g)" % TOL)
+        print("  full mask (all ones; nn.LSTM and onnxrt run unmasked):")
+        bad = []
+        ort1 = ort_session(onnx_path, 1) if "onnxrt" in fwd else None
+        for name in ("1x100", "16x100"):
+            x, m, _ = cases[name]
+            ref = numpy_forward(params, x, m, dtype=np.float64)
+            got = {"aotc": sentiment.predict(x, m)}
+            for nt, w in workers.items():
+                got["aotc worker %dt" % nt] = np.array(w.ask("check", name)["prob"])
+            for peer in ran:
+                got[peer] = (ort1 if peer == "onnxrt" else fwd[peer])(x, m)
+            line = []
+            for k, v in got.items():
+                err = float(np.abs(np.asarray(v, np.float64) - ref).max())
+                line.append("%s %.1e" % (k, err))
+                if not err <= TOL:
+                    bad.append("%s %s: %.2e" % (name, k, err))
+            print("    %-7s p_ref[0]=%s  %s" % (name, np.round(ref[0], 4), ", ".join(line)))
+        ref = numpy_forward(params, xr, mr, dtype=np.float64)
+        got = {"aotc": sentiment.predict(xr, mr)}
+        got.update({k: f(xr, mr) for k, f in masked_fwd.items()})
+        line = []
+        for k, v in got.items():
+            err = float(np.abs(np.asarray(v, np.float64) - ref).max())
+            line.append("%s %.1e" % (k, err))
+            if not err <= TOL:
+                bad.append("ragged %s: %.2e" % (k, err))
+        print("  ragged lengths (16x100, lengths 1..100; peers that take a mask):")
+        print("    " + ", ".join(line))
+        print("  " + ("all equal" if not bad else "MISMATCH: " + "; ".join(bad)))
+
+        # -------- timing
+        results = {}     # (case, nt) -> {contender: seconds}
+        for nt in THREADS:
+            limit = (threadpool_limits(limits=nt, user_api="blas") if threadpool_limits
+                     else contextlib.nullcontext())
+            with limit:
+                if "torch" in versions:
+                    torch.set_num_threads(nt)
+                ortf = ort_session(onnx_path, nt) if "onnxrt" in fwd else None
+                w = workers[nt]
+                for (B, T) in FWD_CASES:
+                    name = case_name(B, T)
+                    x, m, _ = cases[name]
+                    names, fns = [], []
+                    reps = _calibrate(lambda: w.ask("fwd", name, 1), target)
+                    names.append("aotc")
+                    fns.append(lambda name=name, reps=reps, w=w: w.ask("fwd", name, reps)["t"])
+                    for peer in ran:
+                        f = ortf if peer == "onnxrt" else fwd[peer]
+                        call = (lambda f=f, x=x, m=m: f(x, m))
+                        names.append(peer)
+                        fns.append(_timer(call, _calibrate(call, target)))
+                    ts = _median_rounds(fns, rounds, settle=0.05 if nt > 1 else 0.0)
+                    results[("predict " + name, nt)] = dict(zip(names, ts))
+                    print("  timed predict %-7s on %d thread(s)" % (name, nt), file=sys.stderr)
+                # one training step
+                name = case_name(*TRAIN_CASE)
+                x, m, y = cases[name]
+                names, fns = ["aotc"], []
+                reps = _calibrate(lambda: w.ask("train", name, 1), target)
+                fns.append(lambda name=name, reps=reps, w=w: w.ask("train", name, reps)["t"])
+                for peer, step in steps.items():
+                    call = (lambda step=step, x=x, m=m, y=y: step(x, m, y))
+                    names.append(peer)
+                    fns.append(_timer(call, _calibrate(call, target)))
+                ts = _median_rounds(fns, rounds, settle=0.05 if nt > 1 else 0.0)
+                results[("train_step " + name, nt)] = dict(zip(names, ts))
+                print("  timed train_step %s on %d thread(s)" % (name, nt), file=sys.stderr)
+        for w in workers.values():
+            w.close()
+
+        avail = set(ran)
+        imp = bench_import(moddir, onnx_path, avail, 3 if args.quick else 7)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    # -------- report
+    cols = ["aotc"] + ran
+    print()
+    print("Time per call, ms (median of %d interleaved rounds); in brackets aotc / peer "
+          "(> 1: aotc slower)" % rounds)
+    head = "%-18s %3s %9s" % ("case (BxT)", "thr", "aotc")
+    for c in ran:
+        head += " %17s" % c
+    head += "  %-11s %9s" % ("best peer", "aotc/best")
+    print(head)
+    for (case, nt), r in results.items():
+        row = "%-18s %3d %9.3f" % (case, nt, r["aotc"] * 1e3)
+        for c in ran:
+            if c in r:
+                row += " %9.3f [%5.2f]" % (r[c] * 1e3, r["aotc"] / r[c])
+            else:
+                row += " %17s" % "-"
+        peers = {c: t for c, t in r.items() if c != "aotc"}
+        if peers:
+            best = min(peers, key=peers.get)
+            row += "  %-11s %9.2f" % (best, r["aotc"] / peers[best])
+        print(row)
+    print()
+    print("Per step and fixed cost, ms (from predict BxT=1 and BxT=100 rows: "
+          "per step = (t100 - t1) / 99)")
+    print("%-10s %3s " % ("batch", "thr") + " ".join("%21s" % c for c in cols))
+    for B in (1, 16):
+        for nt in THREADS:
+            r1 = results[("predict %s" % case_name(B, 1), nt)]
+            r100 = results[("predict %s" % case_name(B, 100), nt)]
+            row = "%-10s %3d " % ("B=%d" % B, nt)
+            for c in cols:
+                step = (r100[c] - r1[c]) / 99
+                row += " %9.4f/st %6.3f+" % (step * 1e3, (r1[c] - step) * 1e3)
+            print(row)
+    print("  (each cell: per-step ms / fixed ms = t1 - one step)")
+    print()
+    print("Import and first call in a fresh process, ms (median of %d): in-process time "
+          "after interpreter start | whole process wall" % (3 if args.quick else 7))
+    for lab, (inproc, wall) in imp.items():
+        print("  %-34s %9.1f | %7.1f" % (lab, inproc, wall))
+    print()
+    print("Notes:")
+    notes += [
+        "equality checks use the weights above set in every contender; timing uses a full "
+        "mask (all ones), so nn.LSTM/onnxrt skip the masking the others do",
+        "aotc predict includes the tutorial's dropout switch; training cases include dropout "
+        "in every contender (different random masks, so their costs are not compared)",
+        "Wemb's gradient and adadelta update are dense (10000x128) in all training contenders",
+    ]
+    for n in notes:
+        print("  - " + n)
+
+
+if __name__ == "__main__":
+    main()
