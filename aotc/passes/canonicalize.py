@@ -2,8 +2,11 @@
 
 Canonical form after this phase: no cast to the same dtype, no multiplication
 by one or addition of zero that leaves the type unchanged, no double negation,
-no DimShuffle that is the identity, no DimShuffle of a DimShuffle.
+no DimShuffle that is the identity, no DimShuffle of a DimShuffle, no switch on a
+constant condition.
 """
+import numpy as np
+
 from ..frontend.ops import elemwise as E
 from .rewrite import const, elem, op, rule, var
 
@@ -27,6 +30,24 @@ def _is_identity_pattern(node):
     return tuple(node.op.new_order) == tuple(range(node.inputs[0].ndim))
 
 
+def _const_data(v):
+    """The value of a constant seen through broadcasting DimShuffles, or None."""
+    from ..frontend.graph import Constant
+    while v.owner is not None and type(v.owner.op).__name__ == "DimShuffle":
+        v = v.owner.inputs[0]
+    return v.data if isinstance(v, Constant) else None
+
+
+def _all_true(v):
+    d = _const_data(v)
+    return d is not None and d.size > 0 and bool(np.all(d != 0))
+
+
+def _all_false(v):
+    d = _const_data(v)
+    return d is not None and d.size > 0 and not bool(np.any(d != 0))
+
+
 def rules():
     DimShuffle = _dimshuffle_cls()
     return [
@@ -39,6 +60,10 @@ def rules():
         rule("double_neg", elem("neg", elem("neg", x)), lambda x: x),
         # -a - b -> -(a + b): one negation, so stabilize sees exp(-(a + b))
         rule("sub_of_neg", elem("sub", elem("neg", x), y), lambda x, y: E.neg(E.add(x, y))),
+        # a switch on a constant condition is the branch it picks (the other is dead code,
+        # e.g. the dropout mask of an evaluation graph)
+        rule("switch_const_true", elem("switch", var("c", _all_true), x, y), lambda c, x, y: x),
+        rule("switch_const_false", elem("switch", var("c", _all_false), x, y), lambda c, x, y: y),
         rule("pow_one", elem("pow", x, const(1)), lambda x: x),
         rule("pow_two_to_sqr", elem("pow", x, const(2)), lambda x: E.sqr(x)),
         rule("identity_dimshuffle", op(DimShuffle, x, bind="ds"), lambda x, ds: x,

@@ -68,8 +68,11 @@ MV = RNG.standard_normal((3, 4))
     (lambda: -x - y, lambda: -(x + y)),
     (lambda: m.dimshuffle(1, 0).dimshuffle(1, 0), lambda: m),
     (lambda: m.dimshuffle(0, "x", 1).dimshuffle(2, 0), lambda: m.dimshuffle(1, 0)),
+    (lambda: T.switch(np.float64(1.0), x * 2, y), lambda: x * 2),
+    (lambda: T.switch(np.int8(0), x * 2, T.exp(y)), lambda: T.exp(y)),
 ], ids=["mul_one", "one_mul", "add_zero", "sub_zero", "div_one", "double_neg", "pow_one",
-        "pow_two", "sub_of_neg", "ds_ds_identity", "ds_ds_compose"])
+        "pow_two", "sub_of_neg", "ds_ds_identity", "ds_ds_compose", "switch_true",
+        "switch_false"])
 def test_canonicalize_rule(before, expected):
     b, e = before(), expected()
     got, trace = assert_rewrites_to(b, e, rules=canonicalize.rules())
@@ -77,6 +80,14 @@ def test_canonicalize_rule(before, expected):
     ins = [m] if b.ndim == 2 else [x, y]
     vals = [MV] if b.ndim == 2 else [XV, YV]
     values_agree(b, got, ins, vals)
+
+
+def test_canonicalize_keeps_switch_on_a_mixed_or_symbolic_condition():
+    for cond in (T.constant(np.array([1.0, 0.0, 1.0, 1.0, 0.0])), x > y):
+        out = T.switch(cond, x, y)
+        got = rewrite([out], canonicalize.rules())[0]
+        assert got.owner is not None and got.owner.op.scalar_op.name == "switch"
+        values_agree(out, got, [x, y], [XV, YV])
 
 
 def test_canonicalize_keeps_broadcasting_shape():
