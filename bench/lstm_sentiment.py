@@ -261,7 +261,7 @@ def torch_peers(p):
             cost = -torch.log(prob[torch.arange(xt.shape[1]), yt] + 1e-8).mean()
             cost.backward()
             opt.step()
-            return float(cost)
+            return float(cost.detach())
         return step
 
     return {"torch-loop": loop_fwd, "nn.LSTM": lstm_fwd}, lstm_fwd_packed, make_train, net
@@ -449,51 +449,54 @@ class AotcWorker:
 
 # ---------------------------------------------------------------- import + first call
 
-IMPORT_SNIPPETS = {
-    "python -c pass": "",
-    "import numpy": "import numpy",
-    "import numpy, sentiment": "import numpy\nimport sentiment",
-    "... + first predict 1x100":
-        "import numpy\nimport sentiment\nsentiment.predict(X, M)",
-    "import torch": "import torch",
-    "import onnxruntime": "import onnxruntime",
-    "... + session + first run 1x100":
-        "import onnxruntime\ns = onnxruntime.InferenceSession(ONNX, providers=['CPUExecutionProvider'])\n"
-        "s.run(None, {'x': X, 'mask': M})",
+_MAKE_INPUTS = ("import numpy as _np\nX = _np.random.default_rng(0).integers(0, %d, (100, 1))\n"
+                "M = _np.ones((100, 1), _np.float32)" % N_WORDS)
+
+# contender -> (peer it needs or None, [(label or None if untimed, code)])
+IMPORT_CASES = {
+    "python (empty)": (None, []),
+    "numpy": (None, [("import numpy", "import numpy")]),
+    "aotc": (None, [("import numpy", "import numpy"), ("import sentiment", "import sentiment"),
+                    (None, _MAKE_INPUTS), ("first predict 1x100", "sentiment.predict(X, M)")]),
+    "torch": ("nn.LSTM", [("import torch", "import torch")]),
+    "onnxruntime": ("onnxrt", [
+        ("import numpy", "import numpy"), ("import onnxruntime", "import onnxruntime"),
+        ("InferenceSession", "s = onnxruntime.InferenceSession(ONNX, "
+                             "providers=['CPUExecutionProvider'])"),
+        (None, _MAKE_INPUTS), ("first run 1x100", "s.run(None, {'x': X, 'mask': M})")]),
 }
 
 
 def bench_import(moddir, onnx_path, avail, rounds):
-    """{label: (in-process ms after interpreter start, whole process wall ms)}."""
-    import_needs = {"import torch": "nn.LSTM", "import onnxruntime": "onnxrt",
-                    "... + session + first run 1x100": "onnxrt"}
+    """{contender: ([(label, median ms)], median process wall ms)}: each part timed
+    inside a fresh interpreter (after its start), the whole process from outside."""
     env = dict(os.environ, PYTHONPATH=moddir)
-    prologue = "ONNX = %r\nimport time as _t\n_t0 = _t.perf_counter()\n" % onnx_path
-    inputs = ("import numpy as _np\nX = _np.random.default_rng(0).integers(0, %d, (100, 1))\n"
-              "M = _np.ones((100, 1), _np.float32)\n" % N_WORDS)
-    labels = [lab for lab in IMPORT_SNIPPETS
-              if import_needs.get(lab) is None or import_needs[lab] in avail]
-    samples = {lab: ([], []) for lab in labels}
+    cases = {k: v[1] for k, v in IMPORT_CASES.items() if v[0] is None or v[0] in avail}
+    samples = {k: ([], []) for k in cases}
     for _ in range(rounds):
-        for lab in labels:
-            body = IMPORT_SNIPPETS[lab]
-            # inputs are made after the timed part for the first-call cases only
-            if "X" in body:
-                pre, call = body.rsplit("\n", 1)
-                code = (prologue + pre + "\n_t1 = _t.perf_counter()\n" + inputs
-                        + "_t2 = _t.perf_counter()\n" + call
-                        + "\nprint((_t.perf_counter() - _t2 + _t1 - _t0) * 1e3)\n")
-            else:
-                code = prologue + body + "\nprint((_t.perf_counter() - _t0) * 1e3)\n"
+        for name, steps in cases.items():
+            code = ["import time as _t, json as _j", "ONNX = %r" % onnx_path, "_r = []"]
+            for label, body in steps:
+                if label is None:
+                    code.append(body)
+                else:
+                    code += ["_s = _t.perf_counter()", body, "_r.append(_t.perf_counter() - _s)"]
+            code.append("print(_j.dumps(_r))")
             t0 = time.perf_counter()
-            res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                                 text=True)
-            wall = (time.perf_counter() - t0) * 1e3
+            res = subprocess.run([sys.executable, "-c", "\n".join(code)], env=env,
+                                 capture_output=True, text=True)
+            wall = time.perf_counter() - t0
             if res.returncode != 0:
-                raise RuntimeError("%s failed: %s" % (lab, res.stderr[-500:]))
-            samples[lab][0].append(float(res.stdout.strip().splitlines()[-1]))
-            samples[lab][1].append(wall)
-    return {lab: (float(np.median(a)), float(np.median(b))) for lab, (a, b) in samples.items()}
+                raise RuntimeError("%s failed: %s" % (name, res.stderr[-500:]))
+            samples[name][0].append(json.loads(res.stdout.strip().splitlines()[-1]))
+            samples[name][1].append(wall)
+    out = {}
+    for name, steps in cases.items():
+        labels = [lab for lab, _ in steps if lab is not None]
+        parts = np.median(np.array(samples[name][0], float).reshape(rounds, len(labels)), axis=0)
+        out[name] = (list(zip(labels, (parts * 1e3).tolist())),
+                     float(np.median(samples[name][1])) * 1e3)
+    return out
 
 
 # ---------------------------------------------------------------- main
@@ -591,6 +594,9 @@ def main():
                          "are not controlled (default count in every row)")
 
         print("versions: " + ", ".join("%s %s" % kv for kv in versions.items()))
+        print("machine: %d CPUs for this process, load average %.2f %.2f %.2f (other work on "
+              "the machine inflates the 2-thread rows most)"
+              % ((len(os.sched_getaffinity(0)),) + os.getloadavg()))
         for peer in PEERS:
             if peer in skipped:
                 print("%s: skipped: %s" % (peer, skipped[peer]))
@@ -728,11 +734,14 @@ def main():
             print(row)
     print("  (each cell: per-step ms / fixed ms = t1 - one step)")
     print()
-    print("Import and first call in a fresh process, ms (median of %d): in-process time "
-          "after interpreter start | whole process wall" % (3 if args.quick else 7))
-    for lab, (inproc, wall) in imp.items():
-        print("  %-34s %9.1f | %7.1f" % (lab, inproc, wall))
+    print("Import and first call, each in a fresh process, ms (median of %d runs; the "
+          "json import of the timer itself is not counted)" % (3 if args.quick else 7))
+    print("  %-16s %9s %9s  %s" % ("contender", "sum", "process", "parts"))
+    for name, (parts, wall) in imp.items():
+        print("  %-16s %9.1f %9.1f  %s" % (name, sum(t for _, t in parts), wall,
+                                           " + ".join("%s %.1f" % p for p in parts)))
     print()
+    print("load average at the end: %.2f %.2f %.2f" % os.getloadavg())
     print("Notes:")
     notes += [
         "equality checks use the weights above set in every contender; timing uses a full "

@@ -114,17 +114,21 @@ def argmax(node):
 
 
 def gemm(node):
-    """Dot: numpy.dot for a of ndim >= 1 and b a vector or a matrix.
+    """Dot: numpy.dot for a of ndim >= 1 and b a vector or a matrix; Gemm: the same
+    product scaled by alpha and accumulated onto c (c broadcast into the output
+    first, then one GEMM call with beta = 1).
 
     float32 / float64 products call the runtime's strided GEMM (GEMV for a
     vector operand); an operand of another dtype is first converted into a
     contiguous copy of the output dtype.  Integer and bool products use plain
     loops in the output dtype (wrapping like NumPy).
     """
-    a, b = node.inputs
+    bias = len(node.inputs) == 3          # Gemm: c + alpha * dot(a, b)
+    a, b = node.inputs[-2:]
     out = node.outputs[0]
     dt = out.dtype
     out_t = C_TYPE[dt]
+    alpha = getattr(node.op, "alpha", 1.0)
     if dt in _FLOATS:
         mode = "blas"
     elif dt == "bool":
@@ -139,7 +143,11 @@ def gemm(node):
                 a_conv=(mode == "blas" and a.dtype != dt), b_conv=(mode == "blas" and b.dtype != dt),
                 gemm_fn="aotc_sgemm_strided" if dt == "float32" else "aotc_dgemm_strided",
                 zero="0.0f" if dt == "float32" else "0.0",
-                one="1.0f" if dt == "float32" else "1.0")
+                one="1.0f" if dt == "float32" else "1.0",
+                bias=bias, ia=1 if bias else 0, ib=2 if bias else 1,
+                alpha=float(alpha).hex() + ("f" if dt == "float32" else ""),
+                c_bcast=", ".join("1" if f else "0" for f in node.inputs[0].broadcastable)
+                if bias and out.ndim else "0")
 
 
 def _math(dtype, fn):

@@ -159,6 +159,22 @@ for _name, _sa, _sb in _DOT_SHAPES:
          OpCase("dot_%s_int" % _name, "Dot", blas.dot, np.dot, [Input(_sa), Input(_sb)],
                 dtypes=INTS, grad=False))
 
+# Gemm (what recognize_gemm makes of dot(a, b) * k + c): bias row, full bias, vector b
+_add(
+    OpCase("gemm_bias_row", "Gemm", lambda c, a, b: blas.gemm(c.dimshuffle("x", 0), a, b),
+           lambda c, a, b: c[None, :] + np.dot(a, b), [Input((4,)), Input((3, 5)), Input((5, 4))],
+           rtol=1e-5),
+    OpCase("gemm_alpha_full_c", "Gemm", lambda c, a, b: blas.gemm(c, a, b, alpha=-0.5),
+           lambda c, a, b: c - 0.5 * np.dot(a, b), [Input((3, 4)), Input((3, 5)), Input((5, 4))],
+           rtol=1e-5),
+    OpCase("gemm_t3_matrix", "Gemm", lambda c, a, b: blas.gemm(c.dimshuffle("x", "x", 0), a, b),
+           lambda c, a, b: c + np.dot(a, b), [Input((4,)), Input((2, 3, 5)), Input((5, 4))],
+           rtol=1e-5),
+    OpCase("gemm_matrix_vector", "Gemm", lambda c, a, b: blas.gemm(c, a, b, alpha=2.0),
+           lambda c, a, b: c + 2.0 * np.dot(a, b), [Input((3,)), Input((3, 5)), Input((5,))],
+           rtol=1e-5),
+)
+
 _add(
     OpCase("dot_scalar_matrix", "mul", blas.dot, np.dot, [Input(()), Input((3, 5))]),
     OpCase("dot_matrix_scalar", "mul", blas.dot, np.dot, [Input((3, 5)), Input(())]),

@@ -222,3 +222,44 @@ def test_rewritten_nodes_keep_user_line():
     assert got.owner.src_loc is not None
     assert "test_rewrites.py" in got.owner.src_loc.short
     assert "T.log(1 + x)" in got.owner.src_loc.line
+
+
+# ---- GEMM recognition -----------------------------------------------------------
+
+from aotc.frontend.ops.blas import gemm as _gemm  # noqa: E402
+from aotc.passes.blas import recognize_gemm  # noqa: E402
+
+A = T.dmatrix("A")
+B = T.dmatrix("B")
+AV = RNG.standard_normal((3, 5))
+BV = RNG.standard_normal((5, 4))
+CV = RNG.standard_normal(4)
+
+
+@pytest.mark.parametrize("before,expected", [
+    (lambda: T.dot(A, B) + y, lambda: _gemm(y.dimshuffle("x", 0), A, B)),
+    (lambda: y + T.dot(A, B) * 3.0, lambda: _gemm(y.dimshuffle("x", 0), A, B, alpha=3.0)),
+    (lambda: T.dot(A, B) + T.exp(m), lambda: _gemm(T.exp(m), A, B)),
+], ids=["bias_row", "scaled", "full_c"])
+def test_gemm_rule(before, expected):
+    b, e = before(), expected()
+    got, trace = assert_rewrites_to(b, e, passes=recognize_gemm)
+    assert [t[0] for t in trace] == ["gemm"]
+    values_agree(b, got, [A, B, y, m], [AV, BV, CV, RNG.standard_normal((3, 4))])
+
+
+def test_gemm_rule_keeps_a_product_used_twice_and_a_stretching_bias():
+    d = T.dot(A, B)
+    bcol = T.TensorType("float64", (False, True))("bcol")
+    for out in (d + y + d.sum(), T.dot(A, bcol) + y):
+        got = recognize_gemm([out])[0]
+        assert "Gemm" not in debugprint(got, file="str"), debugprint(got, file="str")
+
+
+def test_gemm_in_the_pipeline_runs_compiled():
+    out = T.dot(A, B) * 2.0 + y
+    f = aotc.function([A, B, y], out)
+    assert "Gemm" in debugprint(f._impl.optimized_outputs, file="str")
+    np.testing.assert_allclose(f(AV, BV, CV), 2.0 * AV.dot(BV) + CV, rtol=1e-12)
+    with pytest.raises(ValueError, match="Elemwise{add}"):
+        f(AV, BV, np.ones(3))

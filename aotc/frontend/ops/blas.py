@@ -25,7 +25,7 @@ from ...errors import AotcTypeError, AotcValueError, ShapeError
 from ..graph import Apply, Constant, Op, TensorVariable, as_tensor_variable, user_src_loc
 from ..types import TensorType, is_float, upcast
 
-__all__ = ["Dot", "dot", "tensordot", "outer", "batched_dot"]
+__all__ = ["Dot", "Gemm", "dot", "gemm", "tensordot", "outer", "batched_dot"]
 
 
 def _at():
@@ -119,6 +119,77 @@ class Dot(Op):
                 ga = dot(gz, bt)
                 gb = dot(dimshuffle(_merge_leading(a, 1), (1, 0)), _merge_leading(gz, 1))
         return [_fit(ga, a), _fit(gb, b)]
+
+
+class Gemm(Op):
+    """``c + alpha * numpy.dot(a, b)`` in one product: what the optimizer makes of a
+    ``Dot`` whose only use is scaled by a constant and added to ``c`` (a bias).
+
+    ``a``, ``b`` and ``c`` share one float dtype; ``b`` is a matrix or a vector as
+    for ``Dot``; ``c`` has the output's rank and either its size or length 1 on
+    each axis marked broadcastable (a bias row broadcast over the rows): it never
+    stretches the output.  Run-time shape errors are the ones ``add`` gives.
+    """
+
+    __props__ = ("alpha",)
+    c = "c/gemm"
+    cuda = "cuda/gemm"
+
+    def __init__(self, alpha=1.0):
+        self.alpha = float(alpha)
+
+    def __str__(self):
+        return "Gemm{alpha=%g}" % self.alpha if self.alpha != 1.0 else "Gemm"
+
+    def make_node(self, c, a, b):
+        c, a, b = as_tensor_variable(c), as_tensor_variable(a), as_tensor_variable(b)
+        d = Dot().make_node(a, b).outputs[0]
+        if not is_float(d.dtype) or not (a.dtype == b.dtype == c.dtype == d.dtype):
+            raise AotcTypeError("Gemm: a, b and c must share one float dtype, got %s, %s and "
+                                "%s%s" % (a.dtype, b.dtype, c.dtype, _at()))
+        if c.ndim != d.ndim or any(bd and not bc for bc, bd in zip(c.broadcastable,
+                                                                    d.broadcastable)):
+            raise AotcTypeError("Gemm: c must have the product's rank %d and must not stretch "
+                                "it, got c %s for a product %s%s" % (d.ndim, c.type, d.type, _at()))
+        return Apply(self, [c, a, b], [TensorVariable(TensorType(d.dtype, d.broadcastable))])
+
+    def infer_shape(self, node, input_shapes):
+        sc, sa, sb = input_shapes
+        return [tuple(sa[:-1]) + tuple(sb[1:])]
+
+    def perform(self, node, inputs):
+        c, a, b = inputs
+        prod = Dot().perform(_DotNode(node.outputs[0].dtype), [a, b])[0]
+        for ax, (sc, sp, bc) in enumerate(zip(c.shape, prod.shape, node.inputs[0].broadcastable)):
+            if sc != sp and not (bc and sc == 1):
+                raise ShapeError("Gemm: c has shape %s, the product dot(a, b) shape %s: they "
+                                 "do not agree on axis %d" % (c.shape, prod.shape, ax))
+        out = c + prod * prod.dtype.type(self.alpha) if self.alpha != 1.0 else c + prod
+        return [np.asarray(out, dtype=node.outputs[0].dtype)]
+
+    def grad(self, node, output_grads):
+        from .elemwise import mul
+        from .reduce import sum as rsum
+        c, a, b = node.inputs
+        (gz,) = output_grads
+        dn = Dot().make_node(a, b)
+        gd = gz if self.alpha == 1.0 else mul(gz, np.asarray(self.alpha, dtype=gz.dtype))
+        ga, gb = Dot().grad(dn, [gd])
+        axes = tuple(k for k, bc in enumerate(c.broadcastable) if bc)
+        gc = rsum(gz, axis=axes, keepdims=True) if axes else gz
+        return [_fit(gc, c), ga, gb]
+
+
+class _DotNode:
+    """The piece of an Apply node Dot.perform reads (its output dtype)."""
+
+    def __init__(self, dtype):
+        self.outputs = [TensorVariable(TensorType(dtype, ()))]
+
+
+def gemm(c, a, b, alpha=1.0):
+    """``c + alpha * dot(a, b)`` as one Gemm node (see :class:`Gemm`)."""
+    return Gemm(alpha)(c, a, b)
 
 
 def _fit(g, x):
@@ -300,4 +371,4 @@ def batched_dot(a, b):
     return _sum(mul(ae, be), axis=na - 1)
 
 
-OPS = (Dot,)
+OPS = (Dot, Gemm)
