@@ -597,6 +597,9 @@ def main():
         print("machine: %d CPUs for this process, load average %.2f %.2f %.2f (other work on "
               "the machine inflates the 2-thread rows most)"
               % ((len(os.sched_getaffinity(0)),) + os.getloadavg()))
+        if os.getloadavg()[0] > len(os.sched_getaffinity(0)) - 0.5:
+            print("WARNING: the machine is busy; multi-threaded rows oversubscribe the cores, "
+                  "which hurts runtimes that spin-wait (OpenMP: torch; ONNX Runtime) most")
         for peer in PEERS:
             if peer in skipped:
                 print("%s: skipped: %s" % (peer, skipped[peer]))

@@ -1,14 +1,15 @@
 """An LSTM sentiment classifier, in the shape of the classic Theano LSTM tutorial.
 
 Word ids -> embedding -> LSTM over time (masked) -> mean over the valid steps
--> dropout -> softmax over 2 classes; trained with adadelta on the negative
-log-likelihood.  Written with Theano's names (``import aotc as theano`` is the
+-> dropout -> softmax over 2 classes; trained on the negative log-likelihood
+with adadelta (the tutorial's optimizer) or Adam.  Written with Theano's names (``import aotc as theano`` is the
 only change a Theano program needs).
 
 Exports, for ``aotc build samples/sentiment/model.py``:
 
 - ``predict(x, mask)``: class probabilities, shape (n_samples, 2);
-- ``train_step(x, mask, y)``: one adadelta step on a minibatch; returns the
+- ``train_step(x, mask, y)``: one optimizer step on a minibatch (Adam; the
+  tutorial's adadelta with ``optimizer="adadelta"``, see OPTIONS); returns the
   cost and updates the parameters (dropout on);
 
 where ``x`` is an int64 matrix of word ids, shape (n_timesteps, n_samples),
@@ -32,7 +33,13 @@ __version__ = "1.0.0"
 #: tokenizer and ``predict_text`` (plain Python), and the trained vocabulary
 __aotc_wheel_extras__ = {"text.py": "text.py", "vocab.json": "trained/vocab.json"}
 
-OPTIONS = dict(n_words=10000, dim_proj=128, ydim=2, decay_c=0.0, use_dropout=True, seed=123)
+#: The exported model's options.  ``optimizer``: "adadelta" is the tutorial's; with
+#: this model's gradient scale (1e-5 .. 1e-3 on most weights) its steps stay about
+#: as small as the gradients, and one epoch over the 25k reviews left the loss at
+#: 0.693 (chance), so the shipped model trains with "adam" (Kingma & Ba, bias-
+#: corrected, lr 1e-3), which is past 80% validation accuracy within an epoch.
+OPTIONS = dict(n_words=10000, dim_proj=128, ydim=2, decay_c=0.0, use_dropout=True, seed=123,
+               optimizer="adam", lr=1e-3)
 
 
 def numpy_floatX(data):
@@ -155,6 +162,22 @@ def adadelta_updates(tparams, grads, rho=0.95, eps=1e-6):
     return updates
 
 
+def adam_updates(tparams, grads, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+    """Adam: per-parameter steps of about ``lr`` whatever the gradient's scale."""
+    t = theano.shared(numpy_floatX(0.), name="adam_t")
+    t_new = t + 1.
+    lr_t = lr * tensor.sqrt(1. - b2 ** t_new) / (1. - b1 ** t_new)
+    updates = [(t, t_new)]
+    for (k, p), g in zip(tparams.items(), grads):
+        zero = p.get_value() * numpy_floatX(0.)
+        m = theano.shared(zero, name="%s_m" % k)
+        v = theano.shared(zero.copy(), name="%s_v" % k)
+        m_new = b1 * m + (1. - b1) * g
+        v_new = b2 * v + (1. - b2) * (g ** 2)
+        updates += [(m, m_new), (v, v_new), (p, p - lr_t * m_new / (tensor.sqrt(v_new) + eps))]
+    return updates
+
+
 def make_functions(options=None, mode=None):
     """(predict, train_step, tparams) for a model of ``options`` (defaults: OPTIONS)."""
     opts = dict(OPTIONS, **(options or {}))
@@ -162,8 +185,13 @@ def make_functions(options=None, mode=None):
     x, mask, y, pred, cost = build_model(tparams, opts)
     grads = tensor.grad(cost, wrt=list(tparams.values()))
     predict = theano.function([x, mask], pred, name="predict", mode=mode)
-    train_step = theano.function([x, mask, y], cost, updates=adadelta_updates(tparams, grads),
-                                 name="train_step", mode=mode)
+    if opts["optimizer"] == "adadelta":
+        updates = adadelta_updates(tparams, grads)
+    elif opts["optimizer"] == "adam":
+        updates = adam_updates(tparams, grads, lr=opts["lr"])
+    else:
+        raise ValueError("optimizer: expected 'adadelta' or 'adam', got %r" % (opts["optimizer"],))
+    train_step = theano.function([x, mask, y], cost, updates=updates, name="train_step", mode=mode)
     return predict, train_step, tparams
 
 

@@ -11,7 +11,7 @@ from aotc.frontend.evaluator import toposort
 from aotc.frontend.scan import Scan
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TINY = dict(n_words=40, dim_proj=8, seed=3)
+TINY = dict(n_words=40, dim_proj=8, seed=3, optimizer="adadelta")
 T_MAX, BATCH = 9, 6
 
 
@@ -75,6 +75,22 @@ def test_lstm_compiled_and_reference_agree_step_by_step_and_loss_falls(pair):
     epochs = np.mean(np.reshape(losses, (5, len(data))), axis=1)
     assert np.all(np.diff(epochs) < 0), epochs
     assert epochs[-1] < epochs[0] - 0.01, epochs
+
+
+def test_lstm_with_adam_agrees_with_the_reference_and_learns():
+    with aotc.config.change_flags(floatX="float32"):
+        model = _model()
+        opts = dict(TINY, optimizer="adam", lr=0.01)
+        (_, tc, _), (_, tr, _) = model.make_functions(opts), model.make_functions(opts, "FAST_COMPILE")
+    data = _batches(8, seed=1)
+    losses = []
+    for epoch in range(3):
+        for x, mask, y in data:
+            a, b = tc(x, mask, y), tr(x, mask, y)
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+            losses.append(float(a))
+    epochs = np.mean(np.reshape(losses, (3, len(data))), axis=1)
+    assert epochs[-1] < epochs[0] - 0.02, epochs
 
 
 def test_lstm_predict_ignores_steps_past_the_mask(pair):
