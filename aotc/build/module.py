@@ -113,7 +113,8 @@ def _blob(program, values, blob_name):
             offsets.append(-1)
             shapes.append(())
             continue
-        arr = np.ascontiguousarray(np.asarray(value, dtype=slot.dtype))
+        # (np.ascontiguousarray would turn a 0-d value into shape (1,))
+        arr = np.array(value, dtype=slot.dtype, order="C")
         pad = (-pos) % BLOB_ALIGN
         parts.append(b"\0" * pad)
         pos += pad

@@ -69,7 +69,7 @@ class LowerContext:
     def const_slot(self, c):
         key = c.signature()
         if key not in self.const_slots:
-            data = np.ascontiguousarray(c.data)
+            data = np.array(c.data, order="C")      # 0-d stays 0-d
             self.const_slots[key] = (len(self.const_slots),
                                      ConstSlot(c.dtype, tuple(data.shape), data.tobytes()))
         return self.const_slots[key][0]

@@ -522,3 +522,18 @@ def test_built_module_concurrent_train_steps_serialized(logreg):
     _in_threads(n_threads, work)
     np.testing.assert_allclose(sorted(losses), sorted(sequential), rtol=1e-12)
     np.testing.assert_allclose(logreg.shared["W"].get_value(), W_seq, rtol=1e-12, atol=1e-15)
+
+
+def test_build_module_keeps_scalar_shared_values_zero_dimensional(tmp_path):
+    from aotc import tensor as T
+    step = aotc.shared(np.float64(3.0), name="step")
+    scale = aotc.shared(np.array([[2.0]]), name="scale", broadcastable=(True, True))
+    x = T.dvector("x")
+    f = aotc.function([x], x * step * scale[0, 0], updates=[(step, step + 1.0)], name="f")
+    res = build_module("aotc_scalar_shared", [("f", f)], out_dir=str(tmp_path))
+    m = compiler.load(res["so"], "aotc_scalar_shared")
+    assert m.shared["step"].get_value().shape == ()
+    assert m.shared["scale"].get_value().shape == (1, 1)
+    np.testing.assert_allclose(m.f(np.array([1.0, 2.0])), [6.0, 12.0])
+    np.testing.assert_allclose(m.f(np.array([1.0])), [8.0])
+    assert m.shared["step"].get_value() == 5.0
