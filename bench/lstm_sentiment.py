@@ -25,9 +25,11 @@ In one run this script
    with ragged lengths;
 4. times, as medians of interleaved rounds, predict at (batch x steps)
    1x1, 1x100, 16x1, 16x100, 64x100 and one training step at 16x100 (aotc
-   train_step with adadelta; torch nn.LSTM forward + backward +
-   torch.optim.Adadelta; PyTensor with the tutorial's adadelta updates), on 1
-   and 2 threads; then the import + first-call cost in fresh processes;
+   train_step with the model's optimizer -- Adam, or the tutorial's adadelta
+   if model.py's OPTIONS say so; the script reads which from the module's
+   shared state -- against torch nn.LSTM forward + backward + torch.optim.Adam
+   or Adadelta, and PyTensor with model.py's update rule), on 1 and 2
+   threads; then the import + first-call cost in fresh processes;
 5. prints tables of milliseconds and of ratios aotc / peer (> 1: aotc is
    slower) with the best peer of each case.
 
@@ -76,6 +78,7 @@ FWD_CASES = [(1, 1), (1, 100), (16, 1), (16, 100), (64, 100)]   # (batch, steps)
 TRAIN_CASE = (16, 100)
 THREADS = (1, 2)
 TOL = 1e-4
+ADAM_LR = 1e-3                          # model.py OPTIONS["lr"]
 PEERS = ("numpy", "torch-loop", "nn.LSTM", "pytensor", "onnxrt")
 
 
@@ -249,10 +252,13 @@ def torch_peers(p):
             proj = h.sum(0) / mt.sum(0)[:, None]
             return torch.softmax(net.head(proj * 0.5), dim=-1).numpy()
 
-    def make_train():
+    def make_train(optimizer):
         tnet = Net()
         tnet.train_mode = True
-        opt = torch.optim.Adadelta(tnet.parameters(), lr=1.0, rho=0.95, eps=1e-6)
+        if optimizer == "adam":
+            opt = torch.optim.Adam(tnet.parameters(), lr=ADAM_LR, betas=(0.9, 0.999), eps=1e-8)
+        else:
+            opt = torch.optim.Adadelta(tnet.parameters(), lr=1.0, rho=0.95, eps=1e-6)
 
         def step(x, mask, y):
             xt, mt, yt = torch.from_numpy(x), torch.from_numpy(mask), torch.from_numpy(y)
@@ -350,7 +356,7 @@ def pytensor_peer(p):
         x, mask, _, pred = graph(tp, train=False)
         predict = pytensor.function([x, mask], pred, mode=mode)
 
-    def make_train():
+    def make_train(optimizer):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tp = {k: shared(v, k) for k, v in p.items()}
@@ -358,15 +364,30 @@ def pytensor_peer(p):
             cost = -pt.log(pred[pt.arange(x.shape[1]), y] + 1e-8).mean()
             grads = pytensor.grad(cost, wrt=list(tp.values()))
             updates = []
-            rho, eps = np.float32(0.95), np.float32(1e-6)
-            for (k, v), g in zip(tp.items(), grads):
-                z = v.get_value() * np.float32(0.)
-                rup2, rgrad2 = shared(z, k + "_rup2"), shared(z, k + "_rgrad2")
-                rg2_new = rho * rgrad2 + (np.float32(1) - rho) * g ** 2
-                updir = -pt.sqrt(rup2 + eps) / pt.sqrt(rg2_new + eps) * g
-                updates += [(rgrad2, rg2_new),
-                            (rup2, rho * rup2 + (np.float32(1) - rho) * updir ** 2),
-                            (v, v + updir)]
+            f32 = np.float32
+            if optimizer == "adam":         # as samples/sentiment/model.py adam_updates
+                b1, b2, eps, lr = f32(0.9), f32(0.999), f32(1e-8), f32(ADAM_LR)
+                t = shared(np.array(0., F32), "adam_t")
+                t_new = t + f32(1)
+                lr_t = lr * pt.sqrt(f32(1) - b2 ** t_new) / (f32(1) - b1 ** t_new)
+                updates.append((t, t_new))
+                for (k, v), g in zip(tp.items(), grads):
+                    z = v.get_value() * f32(0.)
+                    m, s2 = shared(z, k + "_m"), shared(z, k + "_v")
+                    m_new = b1 * m + (f32(1) - b1) * g
+                    v_new = b2 * s2 + (f32(1) - b2) * g ** 2
+                    updates += [(m, m_new), (s2, v_new),
+                                (v, v - lr_t * m_new / (pt.sqrt(v_new) + eps))]
+            else:                           # as model.py adadelta_updates
+                rho, eps = f32(0.95), f32(1e-6)
+                for (k, v), g in zip(tp.items(), grads):
+                    z = v.get_value() * f32(0.)
+                    rup2, rgrad2 = shared(z, k + "_rup2"), shared(z, k + "_rgrad2")
+                    rg2_new = rho * rgrad2 + (f32(1) - rho) * g ** 2
+                    updir = -pt.sqrt(rup2 + eps) / pt.sqrt(rg2_new + eps) * g
+                    updates += [(rgrad2, rg2_new),
+                                (rup2, rho * rup2 + (f32(1) - rho) * updir ** 2),
+                                (v, v + updir)]
             return pytensor.function([x, mask, y], cost, updates=updates, mode=mode)
 
     return predict, make_train, pytensor.__version__, pytensor.config.blas__ldflags
@@ -425,7 +446,7 @@ def _worker(args):
 
 
 class AotcWorker:
-    def __init__(self, nthreads, moddir, data, quick):
+    def __init__(self, nthreads, moddir, data):
         cmd = [sys.executable, os.path.abspath(__file__), "--worker", str(nthreads),
                "--moddir", moddir, "--data", data]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -536,6 +557,10 @@ def main():
 
         params = make_params()
         _set_params(sentiment, params)
+        # train_step's optimizer, from the state it keeps (model.py OPTIONS["optimizer"])
+        optimizer = ("adam" if "adam_t" in sentiment.shared else
+                     "adadelta" if any(n.endswith("_rgrad2") for n in sentiment.shared) else
+                     "unknown")
         cases = {}
         for (B, T) in FWD_CASES + [TRAIN_CASE]:
             cases[case_name(B, T)] = make_inputs(B, T, seed=B * 1000 + T)
@@ -609,12 +634,12 @@ def main():
         steps = {}
         for peer, make in trainers.items():
             try:
-                steps[peer] = make()
+                steps[peer] = make(optimizer)
             except Exception as e:  # noqa: BLE001
                 notes.append("%s train_step skipped: %s: %s"
                              % (peer, type(e).__name__, str(e).splitlines()[0]))
 
-        workers = {nt: AotcWorker(nt, moddir, data_path, args.quick) for nt in THREADS}
+        workers = {nt: AotcWorker(nt, moddir, data_path) for nt in THREADS}
         for nt, w in workers.items():
             notes.append("aotc on %d thread(s): worker process, pool threads seen: %d"
                          % (nt, w.pool_threads))
@@ -735,7 +760,8 @@ def main():
                 step = (r100[c] - r1[c]) / 99
                 row += " %9.4f/st %6.3f+" % (step * 1e3, (r1[c] - step) * 1e3)
             print(row)
-    print("  (each cell: per-step ms / fixed ms = t1 - one step)")
+    print("  (each cell: per-step ms / fixed ms = t1 - one step; a negative value means the "
+          "two rows' noise exceeds the difference)")
     print()
     print("Import and first call, each in a fresh process, ms (median of %d runs; the "
           "json import of the timer itself is not counted)" % (3 if args.quick else 7))
@@ -751,7 +777,10 @@ def main():
         "mask (all ones), so nn.LSTM/onnxrt skip the masking the others do",
         "aotc predict includes the tutorial's dropout switch; training cases include dropout "
         "in every contender (different random masks, so their costs are not compared)",
-        "Wemb's gradient and adadelta update are dense (10000x128) in all training contenders",
+        "train_step's optimizer (found in the module's shared state): %s; the peers apply "
+        "the same (torch.optim.%s; PyTensor: model.py's update rule)"
+        % (optimizer, "Adam" if optimizer == "adam" else "Adadelta"),
+        "Wemb's gradient and optimizer update are dense (10000x128) in all training contenders",
     ]
     for n in notes:
         print("  - " + n)

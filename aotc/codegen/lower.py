@@ -74,12 +74,17 @@ class LowerContext:
                                      ConstSlot(c.dtype, tuple(data.shape), data.tobytes()))
         return self.const_slots[key][0]
 
-    def kernel(self, node):
-        """The kernel name for ``node`` (a loop lowers its body first, through this context)."""
+    def kernel(self, node, branches=None):
+        """(kernel name, step inputs) for ``node``.  A loop lowers its body first, a
+        branch (``branches``: see lower_graph) its two sides, through this context."""
         from .kernels_scan import is_scan, scan_params
+        from .kernels_ifelse import ifelse_params
+        inputs = node.inputs
         try:
             if is_scan(node):
                 template, params = scan_params(node, self)
+            elif getattr(node.op, "lazy", False):
+                template, params, inputs = ifelse_params(node, self, *branches)
             else:
                 template, params = build_params(node)
         except NotLowerable as e:
@@ -90,33 +95,85 @@ class LowerContext:
         key = (template, Rec(params))
         if key not in self.kernels:
             self.kernels[key] = Kernel("k%d" % len(self.kernels), template, key[1])
-        return self.kernels[key].name
+        return self.kernels[key].name, inputs
 
-    def lower_graph(self, outs, add_var, index, vars_):
-        """Steps computing ``outs`` (variables already in ``index`` are given); the
-        constants among the roots become const variables.  Returns (consts, steps, view_of)."""
+    def lower_graph(self, outs, add_var, index, vars_, within=None):
+        """Steps computing ``outs`` from the variables already in ``index``; constants
+        among the leaves become const variables.  ``within`` (node ids) limits the
+        nodes to those of a branch.  Returns (consts, steps, view_of).
+
+        Lazy nodes (ifelse) run only their taken side: the nodes that only a
+        branch needs (not needed eagerly) are lowered into that branch's program,
+        inside the ifelse kernel, which reads the eagerly computed variables the
+        branch uses (its boundary) as extra step inputs.
+        """
+        def stop(v):
+            return id(v) in index or (within is not None and v.owner is not None
+                                      and id(v.owner) not in within)
+        eager = toposort(outs, lazy=True, stop=stop)
+        eager_ids = {id(n) for n in eager}
+        branches = {}
+        for node in eager:
+            if getattr(node.op, "lazy", False):
+                branches[id(node)] = _branches(node, eager_ids, stop)
+
+        def deps_of(node):
+            if id(node) in branches:
+                return node.op.eager_inputs(node) + branches[id(node)][2]
+            return node.inputs
+        order = toposort(outs, deps_of=deps_of, stop=stop)
         consts = []
-        for r in graph_inputs(outs):
-            if isinstance(r, Constant) and id(r) not in index:
+        produced = set()
+        for node in order:
+            for r in (deps_of(node) if id(node) in branches else node.inputs):
+                if id(r) in index or id(r.owner) in produced:
+                    continue
+                if isinstance(r, Constant):
+                    add_var(r, "const")
+                    consts.append(Const(index[id(r)], self.const_slot(r)))
+                else:
+                    raise NotLowerable("free variable %s is not an argument" % r)
+            produced.add(id(node))
+        for r in outs:
+            if id(r) not in index and r.owner is None:
+                if not isinstance(r, Constant):
+                    raise NotLowerable("free variable %s is not an argument" % r)
                 add_var(r, "const")
                 consts.append(Const(index[id(r)], self.const_slot(r)))
-        for r in graph_inputs(outs):
-            if id(r) not in index:
-                raise NotLowerable("free variable %s is not an argument" % r)
         steps = []
         view_of = {}            # var index -> var index whose memory it may alias
-        for node in toposort(outs):
-            kname = self.kernel(node)
+        for node in order:
+            kname, ins = self.kernel(node, branches.get(id(node)))
             for o in node.outputs:
                 add_var(o, "temp")
             for oi, ii in getattr(node.op, "view_map", {}).items():
                 view_of[index[id(node.outputs[oi])]] = index[id(node.inputs[ii])]
             steps.append(Step(len(steps), kname,
-                              tuple(index[id(i)] for i in node.inputs),
+                              tuple(index[id(i)] for i in ins),
                               tuple(index[id(o)] for o in node.outputs),
                               str(node), "[%s]" % ", ".join(str(i.type) for i in node.inputs),
                               _src_text(node)))
         return consts, steps, view_of
+
+
+def _branches(node, eager_ids, stop):
+    """(then nodes, else nodes, boundary variables) of a lazy node: the nodes each side
+    needs that nothing eager needs, and the variables those read from outside them."""
+    n = node.op.n_outs
+    sides = []
+    for vals in (node.inputs[1:1 + n], node.inputs[1 + n:]):
+        sides.append([m for m in toposort(vals, stop=stop) if id(m) not in eager_ids])
+    boundary, seen = [], set()
+    for k, side in enumerate(sides):
+        ids = {id(m) for m in side}
+        reads = [i for m in side for i in m.inputs]
+        reads += list(node.inputs[1 + k * n:1 + (k + 1) * n])
+        for v in reads:
+            if (v.owner is None or id(v.owner) not in ids) and not isinstance(v, Constant) \
+                    and id(v) not in seen:
+                seen.add(id(v))
+                boundary.append(v)
+    return sides[0], sides[1], boundary
 
 
 def var_table():

@@ -10,16 +10,18 @@ from ..errors import (AotcError, AotcIndexError, AotcTypeError, MissingInputErro
 from .graph import Constant, SharedVariable, Variable
 
 
-def toposort(outputs, lazy=False):
+def toposort(outputs, lazy=False, deps_of=None, stop=None):
     """Apply nodes needed for ``outputs``, inputs before users, ties by input position.
 
     With ``lazy=True`` a lazy op (ifelse) depends only on its ``eager_inputs``:
-    its branches are left for the op to evaluate on demand.
+    its branches are left for the op to evaluate on demand.  ``deps_of(node)``,
+    when given, says what a node depends on instead; ``stop(var)`` true means
+    ``var`` is given (its producer is not visited).
     """
     order, seen = [], set()
     stack = []
     for out in reversed(list(outputs)):
-        if out.owner is not None:
+        if out.owner is not None and not (stop is not None and stop(out)):
             stack.append((out.owner, False))
     while stack:
         node, expanded = stack.pop()
@@ -32,10 +34,13 @@ def toposort(outputs, lazy=False):
             continue
         stack.append((node, True))
         deps = node.inputs
-        if lazy and getattr(node.op, "lazy", False):
+        if deps_of is not None:
+            deps = deps_of(node)
+        elif lazy and getattr(node.op, "lazy", False):
             deps = node.op.eager_inputs(node)
         for inp in reversed(deps):
-            if inp.owner is not None and id(inp.owner) not in seen:
+            if inp.owner is not None and id(inp.owner) not in seen and \
+                    not (stop is not None and stop(inp)):
                 stack.append((inp.owner, False))
     return order
 

@@ -173,7 +173,24 @@ def _fusable(node):
     return all(v.dtype in _C_DTYPES for v in list(node.inputs) + node.outputs)
 
 
-def _grow(root_k, order, pos, clients, assigned):
+def _regions(outputs, order):
+    """Per node index, when it runs: "eager", or the set of (lazy node, side) whose
+    taken side needs it.  Only nodes of one region fuse, so fusion never makes a
+    branch's work eager (or one branch's work part of the other's)."""
+    from ..frontend.evaluator import toposort
+    eager = {id(n) for n in toposort(outputs, lazy=True)}
+    sig = {}
+    for node in order:
+        if getattr(node.op, "lazy", False):
+            n = node.op.n_outs
+            for side, vals in enumerate((node.inputs[1:1 + n], node.inputs[1 + n:])):
+                for m in toposort(vals):
+                    sig.setdefault(id(m), set()).add((id(node), side))
+    return [("eager",) if id(node) in eager else frozenset(sig.get(id(node), ()))
+            for node in order]
+
+
+def _grow(root_k, order, pos, clients, assigned, region):
     """The topological indices of the group rooted at ``order[root_k]``, ascending."""
     root = order[root_k]
     ndim = root.outputs[0].ndim
@@ -196,7 +213,7 @@ def _grow(root_k, order, pos, clients, assigned):
     while heap:
         k = -heapq.heappop(heap)
         node = order[k]
-        if not _fusable(node):
+        if not _fusable(node) or region[k] != region[root_k]:
             continue
         out = node.outputs[0]
         if out.ndim != ndim or tuple(out.broadcastable) != bcast:
@@ -271,10 +288,11 @@ def fuse_elementwise(outputs, trace=None):
         clients.setdefault(id(o), []).append(n_order)  # a function output: after everything
     assigned = {}
     roots = {}
+    region = _regions(outputs, order)
     for k in range(n_order - 1, -1, -1):
         if k in assigned or not _fusable(order[k]):
             continue
-        group = _grow(k, order, pos, clients, assigned)
+        group = _grow(k, order, pos, clients, assigned, region)
         if len(group) < 2:
             continue
         for m in group:

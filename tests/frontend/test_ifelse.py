@@ -190,9 +190,6 @@ def test_optimizer_keeps_the_branch_lazy():
     assert got == 6.0
 
 
-@pytest.mark.xfail(reason="elementwise fusion (passes/fusion.py) puts the eagerly needed "
-                   "x - 1 and the untaken branch's (x - 1 + y) * 2 into one fused node, "
-                   "which then runs eagerly", strict=False)
 def test_fusion_keeps_an_eager_producer_out_of_a_lazy_branch():
     c = T.iscalar("c")
     x, y = T.dvectors("x", "y")
@@ -200,6 +197,35 @@ def test_fusion_keeps_an_eager_producer_out_of_a_lazy_branch():
     f = function([c, x, y], [ifelse(c, (a + y) * 2.0, a), a], mode="FAST_RUN")
     out, av = f(0, np.arange(3.0), np.arange(4.0))      # y does not fit x: branch untaken
     np.testing.assert_array_equal(out, av)
+
+
+def test_fusion_keeps_the_two_branches_apart():
+    c = T.iscalar("c")
+    x, y = T.dvectors("x", "y")
+    a = x - 1.0
+    f = function([c, x, y], ifelse(c, (a + y) * 2.0, a * 3.0 + 1.0), mode="FAST_RUN")
+    np.testing.assert_array_equal(f(0, np.arange(3.0), np.arange(4.0)), np.arange(3.0) * 3 - 2)
+    np.testing.assert_array_equal(f(1, np.arange(3.0), np.ones(3)), np.arange(3.0) * 2)
+
+
+def test_ifelse_runs_compiled_and_lazy_in_c():
+    c, i = T.iscalar("c"), T.lscalar("i")
+    x = T.dvector("x")
+    out = ifelse(c, T.exp(x[i]) + x.sum(), -x.sum())
+    f = function([c, i, x], [out, x * 2.0], mode="FAST_RUN")
+    assert f.backend == "c", getattr(f._impl, "reason", "")
+    got, twice = f(0, 99, np.arange(3.0))          # x[99] is out of range: untaken, no error
+    assert got == -3.0
+    np.testing.assert_array_equal(twice, np.arange(3.0) * 2)
+    assert f(1, 2, np.arange(3.0))[0] == np.exp(2.0) + 3.0
+    with pytest.raises(IndexError, match="99"):
+        f(1, 99, np.arange(3.0))
+    # inside a loop body: each step takes one side
+    xs = T.dvector("xs")
+    ys, _ = aotc.scan(lambda v: ifelse(T.gt(v, 0), T.log(v), v * 0.0), sequences=xs)
+    g = function([xs], ys, mode="FAST_RUN")
+    assert g.backend == "c"
+    np.testing.assert_allclose(g(np.array([1.0, -2.0, np.e])), [0.0, 0.0, 1.0])
 
 
 # ---------------------------------------------------------------------------
