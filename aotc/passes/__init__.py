@@ -3,7 +3,7 @@
 Each phase maps a list of output variables to an equivalent list.  Rules are
 data (see ``rewrite.py``); nothing registers itself.
 """
-from . import blas, canonicalize, fusion, merge, rewrite, stabilize
+from . import blas, canonicalize, fusion, merge, rewrite, scan_opt, stabilize
 
 #: The passes of the default (FAST_RUN) pipeline, in order.
 PIPELINE = (
@@ -14,6 +14,7 @@ PIPELINE = (
     "canonicalize",
     "fold_constants",
     "merge",
+    "hoist_sequence_maps",
     "recognize_gemm",
     "fuse_elementwise",
 )
@@ -28,6 +29,8 @@ def run_pass(name, outputs, trace):
         return merge.fold_constants(outputs, trace)
     if name == "merge":
         return merge.merge_nodes(outputs, trace)
+    if name == "hoist_sequence_maps":
+        return scan_opt.hoist_sequence_maps(outputs, trace)
     if name == "recognize_gemm":
         return blas.recognize_gemm(outputs, trace)
     if name == "fuse_elementwise":

@@ -1,0 +1,169 @@
+"""Scan rewrites: work that reads only the sequences is done once for all steps, before the loop.
+
+    scan(step(x_t) = f(dot(x_t, W) + b, h), sequences=X)
+      -> P = dot(X, W) + b                       (one GEMM over all rows of X)
+         scan(step(p_t) = f(p_t, h), sequences=[X, P])
+
+Loop-invariant work (what reads only non-sequences) already leaves the loop
+when the Scan is built (frontend/scan.py).  This pass takes the next step: an
+inner node whose inputs are sequence slices of one outer sequence, non-
+sequences and constants — a ``Dot`` with the slice on the left, an
+``Elemwise``, a ``DimShuffle`` — is the same op applied to every row, so it is
+applied once to the whole outer sequence (non-sequences get a leading
+broadcastable axis).  Where such a value meets the recurrence, it becomes a
+new sequence of the loop.  Only subgraphs holding a ``Dot`` are hoisted: a
+product over all rows at once is one large GEMM instead of ``n_steps`` small
+ones; elementwise work alone gains nothing from moving.
+
+Canonical form after this pass: no Scan whose step graph holds a Dot of a
+sequence slice by a non-sequence (or of a value computed from one sequence's
+slices, non-sequences and constants).  Rows past ``n_steps`` are computed too
+(a sequence may be longer than the loop); ``go_backwards`` reads the new
+sequence from its end like the old one, row for row.
+"""
+from ..config import config
+from ..frontend.evaluator import toposort
+from ..frontend.graph import Constant, src_loc_override
+from ..frontend.printing import pp
+
+RULE = "scan_hoist_sequence_map"
+
+
+def _outer_node(node, args, batched_flags):
+    """The op of ``node`` applied to whole sequences (``args``: outer values; batched
+    ones carry the leading time axis).  None when the op has no such form here."""
+    from ..frontend.ops.blas import Dot, dot
+    from ..frontend.ops.elemwise import Elemwise
+    from ..frontend.ops.shape import DimShuffle, dimshuffle
+    op = node.op
+    if isinstance(op, Dot):
+        if batched_flags[0] and not batched_flags[1] and node.inputs[1].ndim in (1, 2):
+            return dot(args[0], args[1])
+        return None
+    if type(op) is Elemwise:
+        new = []
+        for a, b, v in zip(args, batched_flags, node.inputs):
+            new.append(a if b else dimshuffle(a, ("x",) + tuple(range(v.ndim))))
+        return op.make_node(*new).outputs[0]
+    if isinstance(op, DimShuffle) and batched_flags[0]:
+        order = (0,) + tuple(p if p == "x" else p + 1 for p in op.new_order)
+        return dimshuffle(args[0], order)
+    return None
+
+
+def _hoist_one(node, trace):
+    """A new Scan node equivalent to ``node`` with its sequence maps hoisted, or None."""
+    from ..frontend.ops.blas import Dot
+    from ..frontend.scan import InnerGraph, Scan, _placeholder
+    op = node.op
+    if not op.pure:
+        return None
+    xs, hs, zs, ws, _, _, _ = op.inner_parts()
+    _, seqs, inits, shared, nonseqs = op.outer_parts(list(node.inputs))
+    outer = {}                 # inner var id -> (outer value, batched source or None)
+    for i, (x, s) in enumerate(zip(xs, seqs)):
+        outer[id(x)] = (s, i)
+    for w, v in zip(ws, nonseqs):
+        outer[id(w)] = (v, None)
+    has_dot = set()            # inner var ids whose hoisted graph holds a Dot
+    order = toposort(list(op.inner.outputs))
+    with config.change_flags(compute_test_value="off"):
+        for n in order:
+            if len(n.outputs) != 1:
+                continue
+            srcs, args, flags, ok = set(), [], [], True
+            for i in n.inputs:
+                if isinstance(i, Constant):
+                    args.append(i)
+                    flags.append(False)
+                elif id(i) in outer:
+                    val, src = outer[id(i)]
+                    args.append(val)
+                    flags.append(src is not None)
+                    if src is not None:
+                        srcs.add(src)
+                else:
+                    ok = False
+                    break
+            if not ok or len(srcs) != 1:
+                continue
+            with src_loc_override(n.src_loc):
+                val = _outer_node(n, args, flags)
+            if val is None:
+                continue
+            out = n.outputs[0]
+            if val.dtype != out.dtype or val.ndim != out.ndim + 1:
+                continue
+            outer[id(out)] = (val, srcs.pop())
+            if isinstance(n.op, Dot) or any(id(i) in has_dot for i in n.inputs):
+                has_dot.add(id(out))
+    # the frontier: hoisted values (holding a Dot) read by work that stays in the loop
+    seq_ids = {id(x) for x in xs}
+    frontier = {}
+    hoisted = {k for k, (_, src) in outer.items() if src is not None and k not in seq_ids}
+    for n in order:
+        if id(n.outputs[0]) in hoisted and len(n.outputs) == 1:
+            continue
+        for i in n.inputs:
+            if id(i) in hoisted and id(i) in has_dot:
+                frontier.setdefault(id(i), i)
+    for o in op.inner.outputs:
+        if id(o) in hoisted and id(o) in has_dot:
+            frontier.setdefault(id(o), o)
+    if not frontier:
+        return None
+    phs = []
+    memo = {}
+    for k, v in frontier.items():
+        ph = _placeholder(v.type, "%s[t]" % (v.name or "hoisted"))
+        memo[k] = ph
+        phs.append(ph)
+    for n in order:
+        if id(n.outputs[0]) in memo:
+            continue
+        ins = [memo.get(id(i), i) for i in n.inputs]
+        if any(a is not b for a, b in zip(ins, n.inputs)):
+            new = n.clone_with_new_inputs(ins)
+            for old, nv in zip(n.outputs, new.outputs):
+                memo[id(old)] = nv
+    n_old = op.n_seqs
+    inputs = list(op.inner.inputs[:n_old]) + phs + list(op.inner.inputs[n_old:])
+    outputs = [memo.get(id(o), o) for o in op.inner.outputs]
+    new_op = Scan(InnerGraph(inputs, outputs), n_old + len(phs), op.taps, op.n_nit_sot,
+                  op.n_shared_outs, op.n_non_seqs, op.truncate_gradient, op.go_backwards,
+                  op.name)
+    new_seqs = [outer[k][0] for k in frontier]
+    outer_in = [node.inputs[0]] + list(seqs) + new_seqs + list(inits) + list(shared) + \
+        list(nonseqs)
+    with src_loc_override(node.src_loc):
+        new_node = new_op.make_node(*outer_in)
+    if trace is not None:
+        for v in new_seqs:
+            trace.append((RULE, "%s inside %s" % (pp(v), op), pp(v)))
+    return new_node
+
+
+def hoist_sequence_maps(outputs, trace=None):
+    """Apply the rewrite to every Scan of the graph of ``outputs``."""
+    from ..frontend.scan import Scan
+    outputs = list(outputs)
+    memo = {}
+    for node in toposort(outputs):
+        ins = [memo.get(id(i), i) for i in node.inputs]
+        cur = node
+        if any(a is not b for a, b in zip(ins, node.inputs)):
+            cur = node.clone_with_new_inputs(ins)
+            for old, new in zip(node.outputs, cur.outputs):
+                memo[id(old)] = new
+        if not isinstance(cur.op, Scan):
+            continue
+        new = _hoist_one(cur, trace)
+        if new is None:
+            continue
+        for old, nv in zip(node.outputs, new.outputs):
+            if nv.type != old.type:
+                break
+        else:
+            for old, nv in zip(node.outputs, new.outputs):
+                memo[id(old)] = nv
+    return [memo.get(id(o), o) for o in outputs]

@@ -1,0 +1,81 @@
+"""Scan rewrites: sequence maps (the input projection of a recurrent step) leave the loop."""
+import numpy as np
+import pytest
+
+import aotc
+from aotc import tensor as T
+from aotc.frontend.evaluator import evaluate, toposort
+from aotc.frontend.ops.blas import Dot
+from aotc.frontend.printing import debugprint
+from aotc.frontend.scan import Scan
+from aotc.passes.scan_opt import hoist_sequence_maps
+
+RNG = np.random.RandomState(0)
+X = T.dtensor3("X")
+W = T.dmatrix("W")
+U = T.dmatrix("U")
+b = T.dvector("b")
+h0 = T.dmatrix("h0")
+VALS = (RNG.randn(6, 2, 3), RNG.randn(3, 4), RNG.randn(4, 4) * 0.3, RNG.randn(4),
+        RNG.randn(2, 4))
+
+
+def _rnn(go_backwards=False, n_steps=None):
+    def step(x_t, h, W, U, b):
+        return T.tanh(T.dot(x_t, W) + b + T.dot(h, U))
+    hs, _ = aotc.scan(step, sequences=X, outputs_info=h0, non_sequences=[W, U, b],
+                      go_backwards=go_backwards, n_steps=n_steps)
+    return hs
+
+
+def _scans(outs):
+    return [n for n in toposort(outs) if isinstance(n.op, Scan)]
+
+
+def _inner_dots_of_slices(node):
+    xs = node.op.inner_parts()[0]
+    ids = {id(x) for x in xs}
+    return [m for m in toposort(list(node.op.inner.outputs))
+            if isinstance(m.op, Dot) and id(m.inputs[0]) in ids]
+
+
+def test_input_projection_leaves_the_loop():
+    hs = _rnn()
+    (before,) = _scans([hs])
+    assert len(_inner_dots_of_slices(before)) == 1
+    trace = []
+    (got,) = hoist_sequence_maps([hs], trace)
+    (after,) = _scans([got])
+    assert [t[0] for t in trace] == ["scan_hoist_sequence_map"]
+    assert _inner_dots_of_slices(after) == [], debugprint(got, file="str")
+    # the product now runs once, over all rows of X, before the loop: a tensor3 . matrix Dot
+    outer_dots = [n for n in toposort([got]) if isinstance(n.op, Dot)]
+    assert any(n.inputs[0] is X and n.inputs[1] is W for n in outer_dots)
+    inner_dots = [m for m in toposort(list(after.op.inner.outputs)) if isinstance(m.op, Dot)]
+    assert len(inner_dots) == 1          # h . U stays: it reads the state
+    given = {id(v): a for v, a in zip((X, W, U, b, h0), VALS)}
+    np.testing.assert_allclose(evaluate([got], given)[0], evaluate([hs], given)[0], rtol=1e-13)
+
+
+@pytest.mark.parametrize("go_backwards,n_steps", [(False, None), (True, None), (False, 4),
+                                                  (True, 4)])
+def test_hoisted_loop_and_its_gradient_match_the_reference(go_backwards, n_steps):
+    hs = _rnn(go_backwards, n_steps)
+    cost = (hs[-1] ** 2).sum()
+    outs = [hs] + T.grad(cost, [W, U, b, h0])
+    f = aotc.function([X, W, U, b, h0], outs)
+    g = aotc.function([X, W, U, b, h0], outs, mode="FAST_COMPILE")
+    assert f.backend == "c"
+    for k, (p, q) in enumerate(zip(f(*VALS), g(*VALS))):
+        np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-12, err_msg="output %d" % k)
+
+
+def test_two_sequences_of_one_map_are_not_hoisted_together():
+    Y = T.dtensor3("Y")
+    hs, _ = aotc.scan(lambda x_t, y_t, h, W: T.tanh(T.dot(x_t + y_t, W) + h),
+                      sequences=[X, Y], outputs_info=h0[:, :4], non_sequences=W)
+    trace = []
+    (got,) = hoist_sequence_maps([hs], trace)
+    assert trace == []   # X and Y may have different lengths and are read from their own ends
+    assert got is hs
+
