@@ -15,7 +15,7 @@ side and the inner node.
 from .ctypes_map import C_TYPE, itemsize
 from .kernels import c_string
 from .program import Rec
-from .kernels_scan import TAG_BASE, TAG_STRIDE
+from .kernels_scan import TAG_BASE, TAG_STRIDE, inner_steps
 
 
 def _text(s):
@@ -45,13 +45,7 @@ def _side(ctx, node, side_nodes, boundary, values):
         inputs=tuple(Rec(dict(var=index[id(b)], outer=1 + j)) for j, b in enumerate(boundary)),
         consts=tuple(Rec(dict(var=c.var, slot=c.slot, ndim=vars_[c.var].ndim,
                               itemsize=itemsize(vars_[c.var].dtype))) for c in consts),
-        steps=tuple(Rec(dict(
-            kernel=s.kernel, tag=base + s.index,
-            ins=", ".join("&v[%d]" % i for i in s.inputs) or "NULL",
-            outs=", ".join("&v[%d]" % o for o in s.outputs) or "NULL",
-            where=_text("%s (created at %s)" % (s.op, s.src)),
-            releases=tuple(Rec(dict(var=v, tag=base + st)) for v, st in s.releases)))
-            for s in steps),
+        steps=inner_steps(steps, base),
         outs=outs))
 
 

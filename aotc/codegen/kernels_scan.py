@@ -43,6 +43,17 @@ def _text(s):
     return c_string(s).replace("%", "%%").replace("*/", "* /")
 
 
+def inner_steps(steps, base):
+    """The template records of an inner program's steps, tagged from ``base``."""
+    return tuple(Rec(dict(
+        kernel=s.kernel, tag=base + s.index,
+        ins=", ".join("&v[%d]" % i for i in s.inputs) or "NULL",
+        outs=", ".join("&v[%d]" % o for o in s.outputs) or "NULL",
+        where=_text("%s (created at %s)" % (s.op, s.src)),
+        releases=tuple(Rec(dict(var=v, tag=base + st)) for v, st in s.releases)))
+        for s in steps)
+
+
 def scan_params(node, ctx):
     """(template, params) for a Scan node; lowers (and optimizes) its step graph via ``ctx``."""
     from ..passes import optimize
@@ -79,7 +90,7 @@ def scan_params(node, ctx):
     for i, x in enumerate(xs):
         seqs.append(Rec(dict(var=index[id(x)], outer=p + i, itemsize=itemsize(x.dtype))))
     p += op.n_seqs
-    states, k = [], op.n_seqs
+    states = []
     for j, (taps, phs) in enumerate(zip(op.taps, hs)):
         states.append(Rec(dict(
             j=j, lag=-min(taps), outer=p + j, out=j, itemsize=itemsize(node.outputs[j].dtype),
@@ -103,13 +114,7 @@ def scan_params(node, ctx):
     nonseqs = tuple(Rec(dict(var=index[id(w)], outer=p + i)) for i, w in enumerate(ws))
     cvars = tuple(Rec(dict(var=c.var, slot=c.slot, ndim=vars_[c.var].ndim,
                            itemsize=itemsize(vars_[c.var].dtype))) for c in consts)
-    rsteps = tuple(Rec(dict(
-        kernel=s.kernel, tag=base + s.index,
-        ins=", ".join("&v[%d]" % i for i in s.inputs) or "NULL",
-        outs=", ".join("&v[%d]" % o for o in s.outputs) or "NULL",
-        where=_text("%s (created at %s)" % (s.op, s.src)),
-        releases=tuple(Rec(dict(var=v, tag=base + st)) for v, st in s.releases)))
-        for s in steps)
+    rsteps = inner_steps(steps, base)
     label = _text(str(op) if not op.name else "scan %r" % op.name)
     return "c/scan", dict(
         label=label, nv=len(vars_), n_outer_in=len(outer_in), n_outer_out=len(node.outputs),

@@ -17,6 +17,7 @@ from ..config import config
 from ..frontend.evaluator import toposort
 from ..frontend.graph import Constant, src_loc_override
 from ..frontend.printing import pp
+from .rewrite import rebuild
 
 RULE = "gemm"
 _FLOATS = ("float32", "float64")
@@ -92,13 +93,9 @@ def recognize_gemm(outputs, trace=None):
 
     with config.change_flags(compute_test_value="off"):
         for node in order:
-            new_inputs = [memo.get(id(i), i) for i in node.inputs]
-            cur = node
-            if any(a is not b for a, b in zip(new_inputs, node.inputs)):
-                cur = node.clone_with_new_inputs(new_inputs)
-                for old, new in zip(node.outputs, cur.outputs):
-                    memo[id(old)] = new
-                    original[id(new)] = old
+            cur = rebuild(node, memo)
+            for old, new in zip(node.outputs, cur.outputs):
+                original[id(new)] = old
             found = _match(cur, uses)
             if found is None:
                 continue

@@ -159,6 +159,18 @@ def _fit(new, old):
     return new
 
 
+def rebuild(node, memo):
+    """``node`` over its inputs' replacements in ``memo`` (id -> variable): the node itself
+    when nothing changed, else a clone, whose outputs ``memo`` then maps the old ones to."""
+    ins = [memo.get(id(i), i) for i in node.inputs]
+    if all(a is b for a, b in zip(ins, node.inputs)):
+        return node
+    new = node.clone_with_new_inputs(ins)
+    for old, nv in zip(node.outputs, new.outputs):
+        memo[id(old)] = nv
+    return new
+
+
 def _try_rules(var, rules):
     for r in rules:
         env = r.pattern.match(var, {})
@@ -187,12 +199,7 @@ def rewrite(outputs, rules, trace=None, max_sweeps=20):
             memo = {}
             fired = False
             for node in toposort(outputs):
-                new_inputs = [memo.get(id(i), i) for i in node.inputs]
-                cur = node
-                if any(a is not b for a, b in zip(new_inputs, node.inputs)):
-                    cur = node.clone_with_new_inputs(new_inputs)
-                    for old, new in zip(node.outputs, cur.outputs):
-                        memo[id(old)] = new
+                cur = rebuild(node, memo)
                 if len(cur.outputs) != 1 or not cur.op.pure:
                     continue
                 r, new = _try_rules(cur.outputs[0], rules)

@@ -25,6 +25,7 @@ from ..config import config
 from ..frontend.evaluator import toposort
 from ..frontend.graph import Constant, src_loc_override
 from ..frontend.printing import pp
+from .rewrite import rebuild
 
 RULE = "scan_hoist_sequence_map"
 
@@ -119,13 +120,8 @@ def _hoist_one(node, trace):
         memo[k] = ph
         phs.append(ph)
     for n in order:
-        if id(n.outputs[0]) in memo:
-            continue
-        ins = [memo.get(id(i), i) for i in n.inputs]
-        if any(a is not b for a, b in zip(ins, n.inputs)):
-            new = n.clone_with_new_inputs(ins)
-            for old, nv in zip(n.outputs, new.outputs):
-                memo[id(old)] = nv
+        if id(n.outputs[0]) not in memo:
+            rebuild(n, memo)
     n_old = op.n_seqs
     inputs = list(op.inner.inputs[:n_old]) + phs + list(op.inner.inputs[n_old:])
     outputs = [memo.get(id(o), o) for o in op.inner.outputs]
@@ -149,12 +145,7 @@ def hoist_sequence_maps(outputs, trace=None):
     outputs = list(outputs)
     memo = {}
     for node in toposort(outputs):
-        ins = [memo.get(id(i), i) for i in node.inputs]
-        cur = node
-        if any(a is not b for a, b in zip(ins, node.inputs)):
-            cur = node.clone_with_new_inputs(ins)
-            for old, new in zip(node.outputs, cur.outputs):
-                memo[id(old)] = new
+        cur = rebuild(node, memo)
         if not isinstance(cur.op, Scan):
             continue
         new = _hoist_one(cur, trace)
