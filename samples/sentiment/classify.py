@@ -25,7 +25,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = ["A great movie, I loved every minute of it.",
             "A waste of two hours: dull, predictable and badly acted.",
-            "Not bad at all, the actors were good and the story kept me watching.",
+            "The acting was superb and the story moving: one of the best films this year.",
             "I wanted to like it, but it was boring."]
 
 CHILD = r"""

@@ -1,7 +1,7 @@
 """``aotc.scan`` and its shorthands: THEANO_API.md section 9, and gradients through loops.
 
-Every behaviour runs in FAST_COMPILE and FAST_RUN (which evaluates Scan by
-reference until it has a C kernel).  Gradients are checked against central
+Every behaviour runs in FAST_COMPILE and FAST_RUN (the loop compiled to C:
+codegen/kernels_scan.py).  Gradients are checked against central
 finite differences in float64.
 """
 from collections import OrderedDict
