@@ -130,12 +130,17 @@ def build_model(tparams, options):
     proj = (proj * mask[:, :, None]).sum(axis=0)
     proj = proj / mask.sum(axis=0)[:, None]
 
-    def head(use_noise):
-        p = dropout_layer(proj, use_noise, trng) if options["use_dropout"] else proj
+    def head(p):
         return tensor.nnet.softmax(tensor.dot(p, tparams["U"]) + tparams["b"])
 
-    pred = head(numpy_floatX(0.))                 # evaluation: dropout scales by 0.5
-    pred_train = head(numpy_floatX(1.))           # training: a fresh mask per call
+    if options["use_dropout"]:
+        # training draws a fresh mask per call (dropout_layer with use_noise on); evaluation
+        # is what the tutorial's use_noise = 0 gives, proj * 0.5, written directly so that
+        # predict holds no random stream (no state to update, no lock between callers)
+        pred_train = head(dropout_layer(proj, numpy_floatX(1.), trng))
+        pred = head(proj * numpy_floatX(0.5))
+    else:
+        pred = pred_train = head(proj)
 
     off = 1e-8
     if pred.dtype == "float16":
