@@ -107,6 +107,11 @@ def test_wheel_in_numpy_only_venv_classifies_text(wheel, tmp_path):
         x = np.array([[2, 3], [4, 0]], dtype="int64")
         mask = np.array([[1, 1], [1, 0]], dtype="float32")
         q = m.predict(x, mask)
+        # the loop runs in the module: a training step moves the weights, no aotc needed
+        U0 = m.shared["U"].get_value()
+        cost = m.train_step(x, mask, np.array([1, 0], dtype="int64"))
+        assert np.isfinite(cost) and not np.array_equal(U0, m.shared["U"].get_value())
+        m.shared["U"].set_value(U0)
         try:
             m.predict_text("one string")
         except TypeError:
