@@ -25,7 +25,7 @@ that the memory plan's releases inside the body never touch outer blocks.
 An error inside the body is reported on the Scan node, with the step number
 and the inner node that failed (its op and the line that created it).
 """
-from .ctypes_map import itemsize
+from .ctypes_map import C_TYPE, itemsize
 from .kernels import NotLowerable, c_string
 from .program import Rec
 
@@ -100,10 +100,12 @@ def scan_params(node, ctx):
     maps = []
     for m in range(nn):
         o = node.outputs[nr + m]
+        summed = m >= nn - op.n_sums     # summed over the steps: the output is one row
+        bcast = o.broadcastable if summed else o.broadcastable[1:]
+        dims = ([] if summed else ["0"]) + ["1" if b else "0" for b in bcast]
         maps.append(Rec(dict(m=m, out=nr + m, new=out_idx[nr + m], itemsize=itemsize(o.dtype),
-                             rdim=o.ndim - 1,
-                             empty_shape=", ".join(["0"] + ["1" if b else "0"
-                                                            for b in o.broadcastable[1:]]))))
+                             rdim=len(bcast), summed=int(summed), ctype=C_TYPE[o.dtype],
+                             out_ndim=len(dims), empty_shape=", ".join(dims) or "0")))
     shared = []
     for q, z in enumerate(zs):
         o = node.outputs[nr + nn + q]

@@ -153,16 +153,22 @@ class Scan(Op):
     """
 
     __props__ = ("n_seqs", "taps", "n_nit_sot", "n_shared_outs", "n_non_seqs",
-                 "truncate_gradient", "go_backwards", "name", "inner")
+                 "truncate_gradient", "go_backwards", "name", "inner", "n_sums")
     c = "c/scan"
     cuda = "cuda/scan"
 
     def __init__(self, inner, n_seqs, taps, n_nit_sot, n_shared_outs, n_non_seqs,
-                 truncate_gradient=-1, go_backwards=False, name=None):
+                 truncate_gradient=-1, go_backwards=False, name=None, n_sums=0):
         self.inner = inner
         self.n_seqs = int(n_seqs)
         self.taps = tuple(tuple(int(k) for k in t) for t in taps)
         self.n_nit_sot = int(n_nit_sot)
+        # the last n_sums map outputs are summed over the steps instead of stacked (the
+        # optimizer makes these from sum(map_output, axis=0): no (n_steps, ...) array)
+        self.n_sums = int(n_sums)
+        if not 0 <= self.n_sums <= self.n_nit_sot:
+            raise AssertionError("internal: scan n_sums %d of %d map outputs"
+                                 % (self.n_sums, self.n_nit_sot))
         self.n_shared_outs = int(n_shared_outs)
         self.n_non_seqs = int(n_non_seqs)
         self.truncate_gradient = int(truncate_gradient)
@@ -224,7 +230,8 @@ class Scan(Op):
     def with_inner(self, inner):
         """This loop with another step graph of the same layout (for rewrites of the body)."""
         return Scan(inner, self.n_seqs, self.taps, self.n_nit_sot, self.n_shared_outs,
-                    self.n_non_seqs, self.truncate_gradient, self.go_backwards, self.name)
+                    self.n_non_seqs, self.truncate_gradient, self.go_backwards, self.name,
+                    self.n_sums)
 
     def _label(self):
         return "scan %r" % self.name if self.name else "scan"
@@ -273,7 +280,9 @@ class Scan(Op):
         new += [fit(v, w.type, 0, "non-sequence %d" % p)
                 for p, (v, w) in enumerate(zip(nonseqs, ws))]
         outs = [TensorType(o.dtype, (False,) + o.broadcastable)() for o in h_out]
-        outs += [TensorType(o.dtype, (False,) + o.broadcastable)() for o in y_out]
+        n_stacked = self.n_nit_sot - self.n_sums
+        outs += [TensorType(o.dtype, (False,) + o.broadcastable)() for o in y_out[:n_stacked]]
+        outs += [TensorType(o.dtype, o.broadcastable)() for o in y_out[n_stacked:]]
         outs += [TensorType(o.dtype, o.broadcastable)() for o in z_out]
         return Apply(self, new, outs)
 
@@ -329,16 +338,26 @@ class Scan(Op):
                 buf[lag + s] = o
             for m in range(nn):
                 o = outs[nr + m]
+                summed = m >= nn - self.n_sums
                 if maps[m] is None:
-                    maps[m] = np.empty((n,) + o.shape, dtype=node.outputs[nr + m].dtype)
-                elif o.shape != maps[m].shape[1:]:
+                    maps[m] = (np.array(o, dtype=node.outputs[nr + m].dtype) if summed else
+                               np.empty((n,) + o.shape, dtype=node.outputs[nr + m].dtype))
+                    if summed:
+                        continue
+                row = maps[m].shape if summed else maps[m].shape[1:]
+                if o.shape != row:
                     raise ShapeError("%s: output %d has shape %s at step %d but %s at step 0; "
                                      "every step must give one shape"
-                                     % (label, nr + m, o.shape, s, maps[m].shape[1:]))
-                maps[m][s] = o
+                                     % (label, nr + m, o.shape, s, row))
+                if summed:
+                    maps[m] += o
+                else:
+                    maps[m][s] = o
             shared = outs[nr + nn:]
         if n == 0 and nn:
             maps = self._empty_maps(node, seqs, inits, shared0, nonseqs)
+            for m in range(nn - self.n_sums, nn):
+                maps[m] = np.zeros(maps[m].shape[1:], dtype=maps[m].dtype)
         finals = [np.array(v, dtype=var.dtype, copy=True)
                   for v, var in zip(shared, node.outputs[nr + nn:])]
         return bufs + maps + finals
@@ -360,7 +379,9 @@ class Scan(Op):
             var = node.outputs[nr + m]
             shp = shapes[nr + m]
             if shp is None or any(d is None for d in shp):
-                shp = tuple(1 if b else 0 for b in var.broadcastable[1:])
+                bc = var.broadcastable if m >= self.n_nit_sot - self.n_sums else \
+                    var.broadcastable[1:]
+                shp = tuple(1 if b else 0 for b in bc)
             out.append(np.empty((0,) + tuple(int(d) for d in shp), dtype=var.dtype))
         return out
 
@@ -373,8 +394,9 @@ class Scan(Op):
         for j, (init, lag) in enumerate(zip(inits, self.lags)):
             out.append((lag + n if n is not None else None,) + tuple(init[1:]))
         for m in range(nn):
-            shp = inner[nr + m] or (None,) * (node.outputs[nr + m].ndim - 1)
-            out.append((n,) + tuple(shp))
+            summed = m >= nn - self.n_sums
+            shp = inner[nr + m] or (None,) * (node.outputs[nr + m].ndim - (0 if summed else 1))
+            out.append(tuple(shp) if summed else (n,) + tuple(shp))
         for r in range(self.n_shared_outs):
             shp = inner[nr + nn + r] or (None,) * node.outputs[nr + nn + r].ndim
             out.append(tuple(shp))
@@ -382,6 +404,9 @@ class Scan(Op):
 
     # -- gradient: a backward Scan ----------------------------------------------
     def grad(self, node, output_grads):
+        if self.n_sums:
+            raise AotcError("%s: a loop with summed outputs is made by the optimizer after "
+                            "differentiation and has no gradient" % self._label())
         return _scan_grad(self, node, output_grads)
 
 

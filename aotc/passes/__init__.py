@@ -15,6 +15,7 @@ PIPELINE = (
     "fold_constants",
     "merge",
     "hoist_sequence_maps",
+    "sum_map_outputs",
     "recognize_gemm",
     "fuse_elementwise",
 )
@@ -31,6 +32,8 @@ def run_pass(name, outputs, trace):
         return merge.merge_nodes(outputs, trace)
     if name == "hoist_sequence_maps":
         return scan_opt.hoist_sequence_maps(outputs, trace)
+    if name == "sum_map_outputs":
+        return scan_opt.sum_map_outputs(outputs, trace)
     if name == "recognize_gemm":
         return blas.recognize_gemm(outputs, trace)
     if name == "fuse_elementwise":

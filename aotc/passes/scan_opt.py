@@ -1,4 +1,7 @@
-"""Scan rewrites: work that reads only the sequences is done once for all steps, before the loop.
+"""Scan rewrites: sequence maps leave the loop; summed map outputs become running sums.
+
+1. hoist_sequence_maps: work that reads only the sequences is done once for all
+   steps, before the loop:
 
     scan(step(x_t) = f(dot(x_t, W) + b, h), sequences=X)
       -> P = dot(X, W) + b                       (one GEMM over all rows of X)
@@ -127,7 +130,7 @@ def _hoist_one(node, trace):
     outputs = [memo.get(id(o), o) for o in op.inner.outputs]
     new_op = Scan(InnerGraph(inputs, outputs), n_old + len(phs), op.taps, op.n_nit_sot,
                   op.n_shared_outs, op.n_non_seqs, op.truncate_gradient, op.go_backwards,
-                  op.name)
+                  op.name, op.n_sums)
     new_seqs = [outer[k][0] for k in frontier]
     outer_in = [node.inputs[0]] + list(seqs) + new_seqs + list(inits) + list(shared) + \
         list(nonseqs)
@@ -157,4 +160,79 @@ def hoist_sequence_maps(outputs, trace=None):
         else:
             for old, nv in zip(node.outputs, new.outputs):
                 memo[id(old)] = nv
+    return [memo.get(id(o), o) for o in outputs]
+
+
+# ---------------------------------------------------------------------------
+# 2. sum_map_outputs: sum(map_output, axis=0) -> a running sum inside the loop
+# ---------------------------------------------------------------------------
+#
+# The gradient of a loop with respect to a non-sequence (the LSTM's recurrent
+# weights) is a map output, one (D, 4D) slice per step, summed afterwards.  When
+# that sum is the map output's only use, the loop keeps a running sum instead
+# (Scan.n_sums): no (n_steps, D, 4D) array is written and read back.  Canonical
+# form after this pass: no map output of a Scan whose only client is a sum over
+# axis 0 accumulating in the output dtype.
+
+SUM_RULE = "scan_sum_map_output"
+
+
+def _summed_by(var, clients):
+    """The Sum{axis=(0,)} node that is ``var``'s only client, or None."""
+    from ..frontend.ops.reduce import Reduce
+    users = clients.get(id(var), [])
+    if len(users) != 1 or users[0] is None:
+        return None
+    node = users[0]
+    op = node.op
+    if not isinstance(op, Reduce) or op.scalar != "sum" or op.axis != (0,):
+        return None
+    if node.outputs[0].dtype != var.dtype or op.acc_for(var.dtype) != var.dtype:
+        return None
+    return node
+
+
+def sum_map_outputs(outputs, trace=None):
+    from ..frontend.scan import InnerGraph, Scan
+    outputs = list(outputs)
+    order = toposort(outputs)
+    clients = {}
+    for node in order:
+        for v in node.inputs:
+            clients.setdefault(id(v), []).append(node)
+    for o in outputs:
+        clients.setdefault(id(o), []).append(None)      # a function output
+    memo = {}
+    for node in order:
+        if all(id(o) in memo for o in node.outputs):
+            continue                                    # a sum replaced below
+        cur = rebuild(node, memo)
+        if not isinstance(cur.op, Scan) or not cur.op.pure:
+            continue
+        op = cur.op
+        nr, nn = len(op.taps), op.n_nit_sot
+        stacked = list(range(nn - op.n_sums))
+        sums = {m: _summed_by(node.outputs[nr + m], clients) for m in stacked}
+        moved = [m for m in stacked if sums[m] is not None]
+        if not moved:
+            continue
+        kept = [m for m in stacked if m not in moved]
+        old_summed = list(range(nn - op.n_sums, nn))
+        new_maps = kept + old_summed + moved            # positions among the map outputs
+        inner_out = list(op.inner.outputs)
+        outs = inner_out[:nr] + [inner_out[nr + m] for m in new_maps] + inner_out[nr + nn:]
+        new_op = Scan(InnerGraph(op.inner.inputs, outs), op.n_seqs, op.taps, nn,
+                      op.n_shared_outs, op.n_non_seqs, op.truncate_gradient, op.go_backwards,
+                      op.name, op.n_sums + len(moved))
+        with src_loc_override(node.src_loc):
+            new = new_op.make_node(*cur.inputs)
+        for j in range(nr):
+            memo[id(node.outputs[j])] = new.outputs[j]
+        for pos, m in enumerate(new_maps):
+            target = sums[m].outputs[0] if m in moved else node.outputs[nr + m]
+            memo[id(target)] = new.outputs[nr + pos]
+            if m in moved and trace is not None:
+                trace.append((SUM_RULE, pp(target), "%s output %d" % (new_op, nr + pos)))
+        for r in range(op.n_shared_outs):
+            memo[id(node.outputs[nr + nn + r])] = new.outputs[nr + nn + r]
     return [memo.get(id(o), o) for o in outputs]

@@ -140,6 +140,30 @@ def _edges(fn, dtype):
     return np.concatenate([_neighbours(pts, dtype, 3), _neighbours(_thresholds(fn, dtype), dtype)])
 
 
+#: Inputs with the largest errors found on either path (generic, AVX2) by exhaustive
+#: float32 sweeps (all 2^32 inputs) and float64 sweeps of about 5e8 points (random over
+#: the domain, then concentrated where the errors peaked): they make the sweep's maxima
+#: those of the long runs, which runtime_lib.ACCURACY records.
+HARD_INPUTS = {
+    "float32": {
+        "exp": ["-5.888854", "-0.0070555876"],
+        "log": ["0.70385236", "1.0234531"],
+        "log1p": ["-8.940697e-08", "0.41421396"],
+        "tanh": ["0.0077671753", "0.23329562"],
+        "sigmoid": ["-4.157294"],
+        "softplus": ["-5.889944", "-1.2656116"],
+    },
+    "float64": {
+        "exp": ["269.2881498744485", "-705.0201584574982"],
+        "log": ["0.7001587694716175", "1.0940002530924684"],
+        "log1p": ["-1.6653494848454349e-16", "-0.2972911876385149"],
+        "tanh": ["0.20381837416103704", "-0.23464371744071216"],
+        "sigmoid": ["-9.704014741786388", "-4.845470333780767"],
+        "softplus": ["-2.0178466859305493", "-1.2937463661280706"],
+    },
+}
+
+
 def _log_uniform(rng, lo, hi, n):
     return np.exp2(rng.uniform(math.log2(lo), math.log2(hi), n))
 
@@ -169,8 +193,8 @@ def _sweep(fn, dtype, n=240000):
     else:
         extra = rng.uniform(-30.0, 30.0, q)
     parts.append(extra)
-    x = np.concatenate([np.concatenate(parts).astype(dtype), _edges(fn, dtype)])
-    return x
+    hard = np.array(HARD_INPUTS[dtype][fn], dtype=dtype)    # parsed in dtype: exact
+    return np.concatenate([np.concatenate(parts).astype(dtype), _edges(fn, dtype), hard])
 
 
 def _reference(fn, x):
@@ -288,7 +312,8 @@ def test_vmath_reference_agrees_with_mpmath(rt, fn):
     x = _sweep(fn, "float64")
     got = _vmath(rt, fn, x)
     ref = _reference(fn, x)
-    keep = np.flatnonzero(np.isfinite(ref.astype(np.float64)))[::500]
+    with np.errstate(over="ignore"):
+        keep = np.flatnonzero(np.isfinite(ref.astype(np.float64)))[::500]
     ours = _ulp_errors(got[keep], ref[keep], "float64")
     theirs = _ulp_errors_mpmath(fn, x[keep], got[keep], "float64")
     assert keep.size > 200
@@ -343,7 +368,7 @@ def test_vmath_special_values_follow_ieee(rt, isa, dtype, fn):
 def test_vmath_large_arguments_saturate_without_nan(rt, isa, dtype):
     _use_isa(rt, isa)
     fi = np.finfo(dtype)
-    mag = np.exp2(np.linspace(0.0, math.log2(float(fi.max)), 4001)).astype(dtype)
+    mag = np.geomspace(1.0, float(fi.max), 4001).astype(dtype)
     x = np.concatenate([mag, -mag])
     t, s, sp = (_vmath(rt, fn, x) for fn in ("tanh", "sigmoid", "softplus"))
     assert not np.isnan(t).any() and not np.isnan(s).any() and not np.isnan(sp).any()
@@ -359,10 +384,10 @@ def test_vmath_exp_underflows_through_subnormals(rt, isa, dtype):
     _use_isa(rt, isa)
     fi = np.finfo(dtype)
     lo = math.log(float(fi.smallest_subnormal)) - 1.0
-    hi = math.log(float(fi.smallest_normal))
+    hi = math.log(float(fi.smallest_normal)) - 1e-4
     x = np.linspace(hi, lo, 5001).astype(dtype)
     y = _vmath(rt, "exp", x)
-    assert (y <= fi.smallest_normal).all() and (np.diff(y) <= 0).all()
+    assert (y < fi.smallest_normal).all() and (np.diff(y) <= 0).all()
     sub = x > math.log(float(fi.smallest_subnormal))
     assert (y[sub] > 0).all() and (y[x < lo + 0.3] == 0).all() and not np.signbit(y).any()
     err = _ulp_errors(y, _reference("exp", x), dtype)
@@ -512,13 +537,14 @@ def _reference_product(alpha, a, b, beta, c0):
 
 
 #: (M, N, K): edge tiles of every register tile (MR 4/6/12, NR 8/16/32), K split into
-#: cache blocks (KC 256), M > MB and N > NB, GEMV shapes, and sizes for the thread pool
+#: cache blocks (KC 256), GEMV shapes; then products big enough for the thread pool
+#: (over AOTC_GEMM_PAR_FLOPS = 8e6 flops), M > MB and N > NB among them
 GEMM_SHAPES = [
     (1, 1, 1), (2, 5, 7), (5, 7, 13), (7, 13, 2), (13, 33, 5), (33, 67, 130),
-    (67, 130, 33), (130, 67, 7), (7, 130, 67), (5, 33, 513), (150, 400, 20),
+    (67, 130, 33), (130, 67, 7), (7, 130, 67), (5, 33, 513),
     (1, 67, 130), (130, 1, 67), (1, 1, 33), (2, 1, 5),
-    (300, 260, 270), (1, 4000, 300), (4000, 1, 300),
 ]
+POOL_SHAPES = [(300, 260, 270), (150, 400, 100), (1, 4100, 1100), (4100, 1, 1100)]
 #: (alpha, beta); beta == 0 comes with a NaN-filled C
 ALPHA_BETA = [(1.0, 0.0), (-0.75, 1.0), (1.5, -0.5)]
 
@@ -531,13 +557,16 @@ def test_gemm_matches_numpy(rt, isa, dtype, threads):
     rt.aotc_t_set_num_threads(threads)
     gemm = _gemm_fn(rt, dtype)
     rng = np.random.default_rng([31, threads, DTYPES.index(dtype)])
-    for M, N, K in GEMM_SHAPES:
+    for M, N, K in GEMM_SHAPES + POOL_SHAPES:
         for ta in (0, 1):
             for tb in (0, 1):
                 abuf, a_st, lda = _padded(rng, *((K, M) if ta else (M, K)), dtype)
                 bbuf, b_st, ldb = _padded(rng, *((N, K) if tb else (K, N)), dtype)
                 a, b = (a_st.T if ta else a_st), (b_st.T if tb else b_st)
-                for alpha, beta in ALPHA_BETA:
+                # big products: one (alpha, beta) per transpose pair, all three in turn
+                combos = ALPHA_BETA if (M, N, K) in GEMM_SHAPES else [
+                    ALPHA_BETA[(2 * ta + tb) % len(ALPHA_BETA)]]
+                for alpha, beta in combos:
                     cbuf, c, ldc = _padded(rng, M, N, dtype)
                     if beta == 0:
                         c[...] = np.nan
@@ -625,7 +654,7 @@ def _view_indices(base, view):
 
 
 #: (M, N, K) for the strided entry: a tile-crossing block, both GEMV directions, the pool
-STRIDED_SHAPES = [(13, 33, 67), (1, 67, 33), (67, 1, 33), (5, 7, 3), (150, 260, 40)]
+STRIDED_SHAPES = [(13, 33, 67), (1, 67, 33), (67, 1, 33), (5, 7, 3), (150, 260, 120)]
 #: (A, B, C) layouts
 STRIDED_LAYOUTS = [
     ("neg", "row", "row"), ("row", "neg", "row"), ("step", "step", "row"),
@@ -671,8 +700,7 @@ def test_gemm_beta_zero_never_reads_c(rt, isa, dtype):
     rt.aotc_t_set_num_threads(2)
     strided = _gemm_fn(rt, dtype, strided=True)
     rng = np.random.default_rng(41)
-    for M, N, K in ((13, 29, 17), (1, 37, 19), (37, 1, 19), (1, 1, 5), (300, 260, 270),
-                    (1, 4000, 300), (4000, 1, 300)):
+    for M, N, K in ((13, 29, 17), (1, 37, 19), (37, 1, 19), (1, 1, 5)) + tuple(POOL_SHAPES):
         for lc in ("row", "step", "col", "neg"):
             a = rng.standard_normal((M, K)).astype(dtype)
             b = rng.standard_normal((K, N)).astype(dtype)

@@ -79,3 +79,47 @@ def test_two_sequences_of_one_map_are_not_hoisted_together():
     assert trace == []   # X and Y may have different lengths and are read from their own ends
     assert got is hs
 
+
+
+# ---- summed map outputs ----------------------------------------------------------
+
+from aotc.passes.scan_opt import sum_map_outputs  # noqa: E402
+
+
+def test_gradient_of_recurrent_weights_becomes_a_running_sum():
+    hs = _rnn()
+    gU = T.grad((hs[-1] ** 2).sum(), U)
+    trace = []
+    (got,) = sum_map_outputs([gU], trace)
+    assert [t[0] for t in trace] == ["scan_sum_map_output"]
+    scans = _scans([got])
+    assert [s.op.n_sums for s in scans] == [0, 1] or [s.op.n_sums for s in scans] == [1, 0]
+    summed = [s for s in scans if s.op.n_sums][0]
+    out = summed.outputs[len(summed.op.taps) + summed.op.n_nit_sot - 1]
+    assert out.ndim == 2          # one (4, 4) running sum, not a (n_steps, 4, 4) stack
+    given = {id(v): a for v, a in zip((X, W, U, b, h0), VALS)}
+    np.testing.assert_allclose(evaluate([got], given)[0], evaluate([gU], given)[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [0, 1, 5])
+def test_summed_map_output_compiled_matches_the_reference_for_any_length(n):
+    k = T.lscalar("k")
+    ys, _ = aotc.scan(lambda x_t, W: T.dot(x_t.T, x_t) * W, sequences=X, non_sequences=W[:, :3],
+                      n_steps=k)
+    out = ys.sum(axis=0)
+    f = aotc.function([X, W, k], out)
+    g = aotc.function([X, W, k], out, mode="FAST_COMPILE")
+    scans = [n_ for n_ in toposort(f._impl.optimized_outputs) if isinstance(n_.op, Scan)]
+    assert [s.op.n_sums for s in scans] == [1]
+    assert f.backend == "c"
+    got, want = f(VALS[0], VALS[1], n), g(VALS[0], VALS[1], n)
+    assert got.shape == want.shape == (3, 3)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def test_a_map_output_used_elsewhere_stays_stacked():
+    ys, _ = aotc.scan(lambda x_t: x_t * 2.0, sequences=X)
+    trace = []
+    got = sum_map_outputs([ys.sum(axis=0), ys[-1]], trace)
+    assert trace == []
+    assert got[0].owner.inputs[0] is ys
