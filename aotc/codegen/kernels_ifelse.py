@@ -30,7 +30,7 @@ def _side(ctx, node, side_nodes, boundary, values):
     within = {id(m) for m in side_nodes}
     consts, steps, view_of = ctx.lower_graph(list(values), add_var, index, vars_, within)
     out_idx = tuple(index[id(o)] for o in values)
-    steps = _plan_releases(steps, vars_, view_of, out_idx)
+    steps = _plan_releases(steps, vars_, view_of, out_idx, ctx.templates())
     base = TAG_BASE + TAG_STRIDE * ctx.n_inner
     ctx.n_inner += 1
     produced = {o for s in steps for o in s.outputs}

@@ -46,7 +46,7 @@ def _text(s):
 def inner_steps(steps, base):
     """The template records of an inner program's steps, tagged from ``base``."""
     return tuple(Rec(dict(
-        kernel=s.kernel, tag=base + s.index,
+        kernel=s.kernel, tag=base + s.index, donate=int(s.donate),
         ins=", ".join("&v[%d]" % i for i in s.inputs) or "NULL",
         outs=", ".join("&v[%d]" % o for o in s.outputs) or "NULL",
         where=_text("%s (created at %s)" % (s.op, s.src)),
@@ -68,7 +68,7 @@ def scan_params(node, ctx):
         add_var(v, "input")
     consts, steps, view_of = ctx.lower_graph(outs, add_var, index, vars_)
     out_idx = tuple(index[id(o)] for o in outs)
-    steps = _plan_releases(steps, vars_, view_of, out_idx)
+    steps = _plan_releases(steps, vars_, view_of, out_idx, ctx.templates())
     if len(steps) >= TAG_STRIDE:
         raise NotLowerable("%s: its step has %d nodes, more than %d" % (op, len(steps), TAG_STRIDE))
     base = TAG_BASE + TAG_STRIDE * ctx.n_inner

@@ -26,11 +26,19 @@ def _src_text(node):
     return str(loc) if loc is not None else "(unknown line)"
 
 
-def _plan_releases(steps, vars_, view_of, out_idx):
-    """Attach to each step the temporaries whose memory is dead after it.
+#: kernels that can update their input 0 in place (aotc_take_donated) instead of copying it
+DONORS = ("c/inc_subtensor", "c/advanced_inc_subtensor")
+
+
+def _plan_releases(steps, vars_, view_of, out_idx, templates=None):
+    """Attach to each step the temporaries whose memory is dead after it, and mark the
+    steps that may update their input 0 in place (``donate``).
 
     A temporary's block serves it and every view of it; the block is released
     after the last step that reads any of them, unless one is a function output.
+    A step of a DONORS kernel (``templates``: kernel name -> template) gets its
+    input 0's block when that block is its own (no view), read by no later step and
+    by no other input of this one, and no function output.
     """
     def root(v):
         while v in view_of:
@@ -52,8 +60,15 @@ def _plan_releases(steps, vars_, view_of, out_idx):
         if r in keep or vars_[r].kind != "temp" or r not in produced_by:
             continue
         rel.setdefault(at, []).append((r, produced_by[r]))
+    def donates(s):
+        if templates is None or templates.get(s.kernel) not in DONORS or not s.inputs:
+            return False
+        x = s.inputs[0]
+        return (vars_[x].kind == "temp" and x in produced_by and x not in view_of
+                and x not in keep and last.get(x) == s.index
+                and all(root(i) != x for i in s.inputs[1:]))
     return [s.__class__(s.index, s.kernel, s.inputs, s.outputs, s.op, s.types, s.src,
-                        tuple(sorted(rel.get(s.index, ()))))
+                        tuple(sorted(rel.get(s.index, ()))), donates(s))
             for s in steps]
 
 
@@ -65,6 +80,10 @@ class LowerContext:
         self.kernels = {}           # (template, Rec) -> Kernel
         self.const_slots = {}       # signature -> (slot index, ConstSlot)
         self.n_inner = 0            # inner programs lowered so far
+
+    def templates(self):
+        """kernel name -> template name."""
+        return {k.name: k.template for k in self.kernels.values()}
 
     def const_slot(self, c):
         key = c.signature()
@@ -218,7 +237,7 @@ def lower(module_name, specs):
             shared_slot(s)
         consts, steps, view_of = ctx.lower_graph(outs, add_var, index, vars_)
         out_idx = tuple(index[id(o)] for o in outs)
-        steps = _plan_releases(steps, vars_, view_of, out_idx)
+        steps = _plan_releases(steps, vars_, view_of, out_idx, ctx.templates())
         n_user = len(spec.outputs)
         updates = tuple((shared_slot(s), n_user + k) for k, (s, _) in enumerate(spec.updates))
         functions.append(FunctionProgram(

@@ -68,6 +68,7 @@ class Step:
     types: str           # its input types
     src: str             # the user's line that built it ("model.py:18   y = a @ b")
     releases: Tuple[Tuple[int, int], ...] = ()   # (var, producing step) dead after this step
+    donate: bool = False     # may take over input 0's block (an in-place update)
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,7 @@ def render(program, manifest=None, floatx="float64", allow_downcast=None, blob=N
         for c in f.consts:
             var = f.vars[c.var]
             cvars.append(_NS(var=c.var, slot=c.slot, ndim=var.ndim, itemsize=itemsize(var.dtype)))
-        steps = [_NS(index=s.index, kernel=s.kernel,
+        steps = [_NS(index=s.index, kernel=s.kernel, donate=s.donate,
                      ins=", ".join("&v[%d]" % i for i in s.inputs) or "NULL",
                      outs=", ".join("&v[%d]" % o for o in s.outputs) or "NULL",
                      releases=[_NS(var=v, step=st) for v, st in s.releases])
