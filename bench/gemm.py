@@ -38,6 +38,9 @@ if any(v in os.environ for v in _SLOW_VARS):
 
 import numpy as np  # noqa: E402  (after the re-exec, so OpenBLAS never sees them)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import median_rounds  # noqa: E402
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from aotc.build.runtime_lib import VMATH_FUNCTIONS, build_runtime_shared_library  # noqa: E402
 
@@ -57,21 +60,6 @@ def _load(libdir):
     lib.aotc_t_set_num_threads.argtypes = [ctypes.c_int]
     lib.aotc_t_init()
     return lib
-
-
-def _median_rounds(fns, rounds, settle=0.0):
-    """Run each fn (returning seconds per call) `rounds` times, interleaved so
-    that drift hits every contender alike; medians per fn.  `settle` seconds
-    of sleep before each fn let the previous contender's worker threads stop
-    spinning (OpenBLAS busy-waits for a while after a call), so they do not
-    steal the cores from the next one."""
-    samples = [[] for _ in fns]
-    for _ in range(rounds):
-        for i, fn in enumerate(fns):
-            if settle:
-                time.sleep(settle)
-            samples[i].append(fn())
-    return [float(np.median(s)) for s in samples]
 
 
 def bench_gemm(lib, nthreads, quick):
@@ -111,7 +99,7 @@ def bench_gemm(lib, nthreads, quick):
         assert np.allclose(c, ref, rtol=1e-3, atol=1e-3 * np.sqrt(K)), "wrong result"
         for fn in (t_aotc, t_call, t_numpy):   # warm up: threads, caches, clocks
             fn()
-        ta, tc, tn = _median_rounds([t_aotc, t_call, t_numpy], 5 if quick else 15,
+        ta, tc, tn = median_rounds([t_aotc, t_call, t_numpy], 5 if quick else 15,
                                     settle=0.2 if nthreads > 1 else 0.0)
         out["%dx%dx%d" % (M, N, K)] = {"aotc": ta, "aotc_call": tc, "numpy": tn,
                                        "flops": flops}
@@ -138,7 +126,7 @@ def bench_vmath(lib, quick):
                 return (time.perf_counter() - t0) / reps
 
             t_aotc(), t_numpy()
-            ta, tn = _median_rounds([t_aotc, t_numpy], 5 if quick else 11)
+            ta, tn = median_rounds([t_aotc, t_numpy], 5 if quick else 11)
             res["%s n=%d" % (name, n)] = {"aotc": ta / n * 1e9, "numpy": tn / n * 1e9}
     return res
 

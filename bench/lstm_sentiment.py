@@ -70,6 +70,9 @@ if any(v in os.environ for v in _SLOW_VARS):
 
 import numpy as np  # noqa: E402  (after the re-exec, so OpenBLAS never sees them)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import median_rounds  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(ROOT, "samples", "sentiment", "model.py")
 N_WORDS, DIM, YDIM = 10000, 128, 2      # samples/sentiment/model.py OPTIONS
@@ -80,20 +83,6 @@ THREADS = (1, 2)
 TOL = 1e-4
 ADAM_LR = 1e-3                          # model.py OPTIONS["lr"]
 PEERS = ("numpy", "torch-loop", "nn.LSTM", "pytensor", "onnxrt")
-
-
-def _median_rounds(fns, rounds, settle=0.0):
-    """Run each fn (returning seconds per call) `rounds` times, interleaved so
-    that drift hits every contender alike; medians per fn.  `settle` seconds
-    of sleep before each fn let the previous contender's worker threads stop
-    spinning, so they do not steal the cores from the next one."""
-    samples = [[] for _ in fns]
-    for _ in range(rounds):
-        for i, fn in enumerate(fns):
-            if settle:
-                time.sleep(settle)
-            samples[i].append(fn())
-    return [float(np.median(s)) for s in samples]
 
 
 def _timer(call, reps):
@@ -701,7 +690,7 @@ def main():
                         call = (lambda f=f, x=x, m=m: f(x, m))
                         names.append(peer)
                         fns.append(_timer(call, _calibrate(call, target)))
-                    ts = _median_rounds(fns, rounds, settle=0.05 if nt > 1 else 0.0)
+                    ts = median_rounds(fns, rounds, settle=0.05 if nt > 1 else 0.0)
                     results[("predict " + name, nt)] = dict(zip(names, ts))
                     print("  timed predict %-7s on %d thread(s)" % (name, nt), file=sys.stderr)
                 # one training step
@@ -714,7 +703,7 @@ def main():
                     call = (lambda step=step, x=x, m=m, y=y: step(x, m, y))
                     names.append(peer)
                     fns.append(_timer(call, _calibrate(call, target)))
-                ts = _median_rounds(fns, rounds, settle=0.05 if nt > 1 else 0.0)
+                ts = median_rounds(fns, rounds, settle=0.05 if nt > 1 else 0.0)
                 results[("train_step " + name, nt)] = dict(zip(names, ts))
                 print("  timed train_step %s on %d thread(s)" % (name, nt), file=sys.stderr)
         for w in workers.values():
