@@ -93,6 +93,10 @@ def build(model, out, name, params, target, mode, emit, trace_rewrites, wheel, d
         if not quiet:
             click.echo("aotc: %5.1fs  %s" % (time.time() - start, msg), err=True)
 
+    if mode != "FAST_RUN":
+        raise click.ClickException(
+            "--mode %s: a built module always holds the optimized, compiled graph (FAST_RUN); "
+            "FAST_COMPILE and DEBUG_MODE are for aotc.function in a Python process" % mode)
     if target == "cuda" or emit == "cuda":
         raise click.ClickException("the CUDA target is not available in this version")
     name = name or os.path.splitext(os.path.basename(model))[0]

@@ -343,3 +343,12 @@ def test_build_model_graph_error_names_user_line(tmp_path):
     assert "missing_input.py\", line 6" in output
     assert "MissingInputError" in output and "not among the inputs" in output
     assert os.path.join("aotc", "compile.py") not in output
+
+
+def test_cli_mode_other_than_fast_run_is_refused(tmp_path):
+    from click.testing import CliRunner
+    from aotc.cli import main
+    res = CliRunner().invoke(main, ["build", os.path.join(ROOT, "samples", "logreg", "model.py"),
+                                    "-o", str(tmp_path / "out"), "--mode", "FAST_COMPILE"])
+    assert res.exit_code != 0 and "FAST_RUN" in res.output
+    assert not (tmp_path / "out").exists()
