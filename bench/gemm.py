@@ -4,8 +4,9 @@ Run:  python bench/gemm.py [--quick]
 
 Prints, in one run, for float32 C = A.B at (64x128).(128x512) and 1024^3 on 1
 and 2 threads: aotc GFLOP/s, NumPy GFLOP/s and the ratio aotc / NumPy (medians
-of repeated, interleaved rounds), then float32 exp / tanh throughput against
-np.exp / np.tanh.
+of repeated, interleaved rounds), the time of `aotc build` for the logreg
+sample (cold and warm compile cache), then float32 exp / tanh throughput
+against np.exp / np.tanh.
 
 How it measures:
 - the runtime is rendered and compiled exactly as the tests do it
@@ -157,6 +158,23 @@ def _controlled_gemm(lib, args):
     return results
 
 
+def bench_build():
+    """Seconds for `aotc build samples/logreg/model.py`, with an empty compile cache
+    (cold: the C compiler runs) and then with the cache filled (warm)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    model = os.path.join(root, "samples", "logreg", "model.py")
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="aotc-bench-build-") as d:
+        env = dict(os.environ, AOTC_FLAGS="compiledir=%s" % os.path.join(d, "cache"))
+        for kind in ("cold", "warm"):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "aotc.cli", "build", model, "-o",
+                            os.path.join(d, "out"), "--name", "logreg", "-q"], env=env,
+                           check=True)
+            out[kind] = time.perf_counter() - t0
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -181,6 +199,11 @@ def main():
             print("%-16s %3d %9.1f %11.1f %9.1f %7.2f %12.2f" % (
                 name, nt, g(r["aotc"]), g(r["aotc_call"]), g(r["numpy"]),
                 r["numpy"] / r["aotc"], r["numpy"] / r["aotc_call"]))
+    print()
+    build = bench_build()
+    print("aotc build samples/logreg/model.py (whole command, interpreter start included): "
+          "%.1f s with an empty compile cache, %.1f s with it filled"
+          % (build["cold"], build["warm"]))
     print()
     print("float32 vector math, 1 thread (ns per element; ratio = numpy / aotc time)")
     print("%-16s %9s %9s %7s" % ("function", "aotc", "numpy", "ratio"))
