@@ -28,7 +28,7 @@ propagation of maximum/minimum/clip as in ``aotc_max``); products are kept
 out of FMA contraction, so every ISA level gives the scalar code's bits.
 exp, log, log1p, tanh, sigmoid and softplus call the runtime's vector math
 (``runtime_vmath``), whose measured error bounds apply instead of libm's
-(``build/runtime_lib.ACCURACY``: at most 1.5 ulp for exp, log and log1p, 2.5
+(``codegen/runtime.ACCURACY``: at most 1.5 ulp for exp, log and log1p, 2.5
 for sigmoid and softplus, 2.5 (float32) and 3 (float64) for tanh, with IEEE
 special values): results can differ from the scalar loop in the last bits.
 """
@@ -91,8 +91,8 @@ def vmath_name(fn, isa, dtype):
 
 def _vmath_text():
     if "text" not in _VMATH_FOUND:
-        # the build stage renders the runtime; read its vector math to see what it offers
-        from ..build.runtime_lib import render_runtime_sources
+        # read the runtime's vector math to see what it offers
+        from .runtime import render_runtime_sources
         _VMATH_FOUND["text"] = render_runtime_sources()["runtime_vmath.c"]
     return _VMATH_FOUND["text"]
 

@@ -74,7 +74,7 @@ _RUNTIME = {}
 def _runtime_text(kernel_text):
     """The C runtime (dispatch, pool, vector math, GEMM: only the parts ``kernel_text``
     calls), then tensors and the call path."""
-    from ..build.runtime_lib import needs, render_runtime_source
+    from .runtime import needs, render_runtime_source
     key = needs(kernel_text)
     if key not in _RUNTIME:
         _RUNTIME[key] = "\n".join([render_runtime_source(*key)] + [render_template(t) for t in (
