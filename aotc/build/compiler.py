@@ -131,14 +131,11 @@ def build(sources, name, extra_flags=(), files=None, progress=None):
                 f.write(text if isinstance(text, bytes) else text.encode())
         if progress:
             progress("compiling %s (%d kB of C)" % (name, len(sources[c_files[0]]) // 1024))
-        cmd = [find_compiler(), *CFLAGS, *extra_flags,
-               *("-I" + d for d in include_dirs()), c_files[0], "-o", so_name, *LDFLAGS]
-        res = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
-        if res.returncode != 0:
+        err = _cc(c_files[0], so_name, extra_flags, include_dirs(), cwd=work)
+        if err is not None:
             kept = _keep_failed(work, key)
-            tail = "\n".join(res.stderr.strip().splitlines()[-40:])
             raise BuildError("compiling module %s failed (an aotc bug: please report it with "
-                             "the sources kept in %s):\n%s" % (name, kept, tail))
+                             "the sources kept in %s):\n%s" % (name, kept, err))
         try:
             os.rename(work, final)
         except OSError:
@@ -165,6 +162,17 @@ def _keep_failed(work, key):
     return dest
 
 
+def _cc(src, out, extra_flags=(), includes=(), cwd=None):
+    """Compile C file ``src`` into shared library ``out``; None, or the compiler's last
+    40 lines of complaint."""
+    cmd = [find_compiler(), *CFLAGS, *extra_flags, *("-I" + d for d in includes), src,
+           "-o", out, *LDFLAGS]
+    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if res.returncode == 0:
+        return None
+    return "\n".join(res.stderr.strip().splitlines()[-40:])
+
+
 def load(path, name):
     """Import the extension module at ``path`` under ``name`` (not entered in sys.modules)."""
     loader = importlib.machinery.ExtensionFileLoader(name, path)
@@ -182,11 +190,9 @@ def compile_shared_library(c_source, out_path, extra_flags=()):
     src = os.path.join(folder, os.path.splitext(os.path.basename(out_path))[0] + ".c")
     with open(src, "w") as f:
         f.write(c_source)
-    cmd = [find_compiler(), *CFLAGS, *extra_flags, src, "-o", out_path, *LDFLAGS]
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    if res.returncode != 0:
-        raise BuildError("compiling %s failed:\n%s" % (src, "\n".join(
-            res.stderr.strip().splitlines()[-40:])))
+    err = _cc(src, out_path, extra_flags)
+    if err is not None:
+        raise BuildError("compiling %s failed:\n%s" % (src, err))
     return out_path
 
 

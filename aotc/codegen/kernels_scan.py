@@ -43,45 +43,65 @@ def _text(s):
     return c_string(s).replace("%", "%%").replace("*/", "* /")
 
 
-def inner_steps(steps, base):
-    """The template records of an inner program's steps, tagged from ``base``."""
+def inner_steps(steps, base, context=None):
+    """The template records of an inner program's steps, tagged from ``base``; ``where``
+    names the step's node (after ``context``, when given) for error messages."""
     return tuple(Rec(dict(
         kernel=s.kernel, tag=base + s.index, donate=int(s.donate),
         ins=", ".join("&v[%d]" % i for i in s.inputs) or "NULL",
         outs=", ".join("&v[%d]" % o for o in s.outputs) or "NULL",
-        where=_text("%s (created at %s)" % (s.op, s.src)),
+        where=_text("%s%s (created at %s)" % (context + ", in " if context else "", s.op,
+                                               s.src)),
         releases=tuple(Rec(dict(var=v, tag=base + st)) for v, st in s.releases)))
         for s in steps)
+
+
+class InnerProgram:
+    """A graph lowered as a loop body or a branch side: its variable numbering
+    (``index``, ``vars``), ``view_of``, planned ``steps``, output variables ``out_idx``,
+    and ``body``, the record templates/c/support_inner.c.j2 renders."""
+
+    def __init__(self, ctx, inputs, values, within=None, context=None):
+        from .lower import _plan_releases, var_table
+        add_var, self.index, self.vars = var_table()
+        for v in inputs:
+            add_var(v, "input")
+        consts, steps, self.view_of = ctx.lower_graph(list(values), add_var, self.index,
+                                                      self.vars, within)
+        self.out_idx = tuple(self.index[id(o)] for o in values)
+        self.steps = _plan_releases(steps, self.vars, self.view_of, self.out_idx,
+                                    ctx.templates())
+        if len(self.steps) >= TAG_STRIDE:
+            raise NotLowerable("an inner program of %d nodes: at most %d"
+                               % (len(self.steps), TAG_STRIDE - 1))
+        # inner steps tag their blocks from here: unique in the module
+        self.base = TAG_BASE + TAG_STRIDE * ctx.n_inner
+        ctx.n_inner += 1
+        self.body = Rec(dict(
+            nv=max(1, len(self.vars)),
+            consts=tuple(Rec(dict(var=c.var, slot=c.slot, ndim=self.vars[c.var].ndim,
+                                  itemsize=itemsize(self.vars[c.var].dtype)))
+                         for c in consts),
+            steps=inner_steps(self.steps, self.base, context)))
 
 
 def scan_params(node, ctx):
     """(template, params) for a Scan node; lowers (and optimizes) its step graph via ``ctx``."""
     from ..passes import optimize
-    from .lower import _plan_releases, var_table
     op = node.op
-    inner = op.inner
     xs, hs, zs, ws, h_out, y_out, z_out = op.inner_parts()
     nr, nn = len(op.taps), op.n_nit_sot
-    outs = optimize(list(inner.outputs))
-    add_var, index, vars_ = var_table()
-    for v in inner.inputs:
-        add_var(v, "input")
-    consts, steps, view_of = ctx.lower_graph(outs, add_var, index, vars_)
-    out_idx = tuple(index[id(o)] for o in outs)
-    steps = _plan_releases(steps, vars_, view_of, out_idx, ctx.templates())
-    if len(steps) >= TAG_STRIDE:
-        raise NotLowerable("%s: its step has %d nodes, more than %d" % (op, len(steps), TAG_STRIDE))
-    base = TAG_BASE + TAG_STRIDE * ctx.n_inner
-    ctx.n_inner += 1
+    prog = InnerProgram(ctx, op.inner.inputs, optimize(list(op.inner.outputs)))
+    index, vars_, view_of, out_idx = prog.index, prog.vars, prog.view_of, prog.out_idx
 
     def root(v):
         while v in view_of:
             v = view_of[v]
         return v
-    produced_by = {o: s.index for s in steps for o in s.outputs}
+    produced_by = {o: s.index for s in prog.steps for o in s.outputs}
     # the step's results are copied out, then their blocks are free for the next step
     out_releases = tuple(dict.fromkeys(
-        (root(v), base + produced_by[root(v)]) for v in out_idx
+        (root(v), prog.base + produced_by[root(v)]) for v in out_idx
         if vars_[root(v)].kind == "temp" and root(v) in produced_by))
 
     outer_in = list(node.inputs)
@@ -114,12 +134,9 @@ def scan_params(node, ctx):
                                ndim=o.ndim)))
     p += op.n_shared_outs
     nonseqs = tuple(Rec(dict(var=index[id(w)], outer=p + i)) for i, w in enumerate(ws))
-    cvars = tuple(Rec(dict(var=c.var, slot=c.slot, ndim=vars_[c.var].ndim,
-                           itemsize=itemsize(vars_[c.var].dtype))) for c in consts)
-    rsteps = inner_steps(steps, base)
     label = _text(str(op) if not op.name else "scan %r" % op.name)
     return "c/scan", dict(
-        label=label, nv=len(vars_), n_outer_in=len(outer_in), n_outer_out=len(node.outputs),
+        label=label, body=prog.body, n_outer_in=len(outer_in), n_outer_out=len(node.outputs),
         go_backwards=int(op.go_backwards), seqs=tuple(seqs), states=tuple(states),
-        maps=tuple(maps), shared=tuple(shared), nonseqs=nonseqs, consts=cvars, steps=rsteps,
+        maps=tuple(maps), shared=tuple(shared), nonseqs=nonseqs,
         out_releases=tuple(Rec(dict(var=v, tag=t)) for v, t in out_releases))

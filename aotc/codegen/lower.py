@@ -142,23 +142,22 @@ class LowerContext:
             return node.inputs
         order = toposort(outs, deps_of=deps_of, stop=stop)
         consts = []
+
+        def leaf(r):
+            # a variable nothing here computes: a constant, or an error
+            if not isinstance(r, Constant):
+                raise NotLowerable("free variable %s is not an argument" % r)
+            add_var(r, "const")
+            consts.append(Const(index[id(r)], self.const_slot(r)))
         produced = set()
         for node in order:
-            for r in (deps_of(node) if id(node) in branches else node.inputs):
-                if id(r) in index or id(r.owner) in produced:
-                    continue
-                if isinstance(r, Constant):
-                    add_var(r, "const")
-                    consts.append(Const(index[id(r)], self.const_slot(r)))
-                else:
-                    raise NotLowerable("free variable %s is not an argument" % r)
+            for r in deps_of(node):
+                if id(r) not in index and id(r.owner) not in produced:
+                    leaf(r)
             produced.add(id(node))
         for r in outs:
             if id(r) not in index and r.owner is None:
-                if not isinstance(r, Constant):
-                    raise NotLowerable("free variable %s is not an argument" % r)
-                add_var(r, "const")
-                consts.append(Const(index[id(r)], self.const_slot(r)))
+                leaf(r)
         steps = []
         view_of = {}            # var index -> var index whose memory it may alias
         for node in order:

@@ -17,7 +17,7 @@ from ..config import config
 from ..frontend.evaluator import toposort
 from ..frontend.graph import Constant, src_loc_override
 from ..frontend.printing import pp
-from .rewrite import rebuild
+from .rewrite import clients_of, rebuild
 
 RULE = "gemm"
 _FLOATS = ("float32", "float64")
@@ -80,16 +80,11 @@ def recognize_gemm(outputs, trace=None):
     from ..frontend.ops.blas import Gemm
     outputs = list(outputs)
     order = toposort(outputs)
-    count = {}
-    for node in order:
-        for v in node.inputs:
-            count[id(v)] = count.get(id(v), 0) + 1
-    for o in outputs:
-        count[id(o)] = count.get(id(o), 0) + 1
+    clients = clients_of(order, outputs)
     memo, original = {}, {}
 
     def uses(v):
-        return count.get(id(original.get(id(v), v)), 0)
+        return len(clients.get(id(original.get(id(v), v)), ()))
 
     with config.change_flags(compute_test_value="off"):
         for node in order:

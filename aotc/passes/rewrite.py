@@ -159,6 +159,18 @@ def _fit(new, old):
     return new
 
 
+def clients_of(order, outputs):
+    """{id(variable): the nodes of ``order`` that read it, once per read, and None for
+    each time it is one of ``outputs``} (a function output counts as a use)."""
+    clients = {}
+    for node in order:
+        for v in node.inputs:
+            clients.setdefault(id(v), []).append(node)
+    for o in outputs:
+        clients.setdefault(id(o), []).append(None)
+    return clients
+
+
 def rebuild(node, memo):
     """``node`` over its inputs' replacements in ``memo`` (id -> variable): the node itself
     when nothing changed, else a clone, whose outputs ``memo`` then maps the old ones to."""

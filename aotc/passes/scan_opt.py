@@ -28,7 +28,7 @@ from ..config import config
 from ..frontend.evaluator import toposort
 from ..frontend.graph import Constant, src_loc_override
 from ..frontend.printing import pp
-from .rewrite import rebuild
+from .rewrite import clients_of, rebuild
 
 RULE = "scan_hoist_sequence_map"
 
@@ -196,12 +196,7 @@ def sum_map_outputs(outputs, trace=None):
     from ..frontend.scan import InnerGraph, Scan
     outputs = list(outputs)
     order = toposort(outputs)
-    clients = {}
-    for node in order:
-        for v in node.inputs:
-            clients.setdefault(id(v), []).append(node)
-    for o in outputs:
-        clients.setdefault(id(o), []).append(None)      # a function output
+    clients = clients_of(order, outputs)
     memo = {}
     for node in order:
         if all(id(o) in memo for o in node.outputs):
