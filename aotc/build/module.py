@@ -52,7 +52,7 @@ def _arg_name(k, i):
 def function_spec(fname, fn, trace):
     """(FunctionSpec, optimized outputs) for the aotc.function ``fn`` exported as ``fname``."""
     fg = fn.fgraph
-    outs = optimize(fg.outputs, trace)
+    outs = optimize(fg.outputs, trace, stateless=not fg.updates)
     n = len(fg.user_outputs)
     names = [_arg_name(k, i) for k, i in enumerate(fn.ins)]
     seen = {}

@@ -150,6 +150,25 @@ def gemm(node):
                 if bias and out.ndim else "0")
 
 
+def gather_dot(node):
+    """GatherDot: c + alpha * dot(E[idx], W) with the rows of E.dot(W) + c kept between
+    calls (see passes/memo.py and gather_dot.c.j2)."""
+    from ..passes.memo import MAX_TABLE_BYTES
+    from .kernels_index import _loader
+    c, E, idx, W = node.inputs
+    dt = node.outputs[0].dtype
+    if dt not in _FLOATS:
+        raise NotLowerable("GatherDot: dtype %s" % dt)
+    return dict(label=c_string(str(node.op)), ctype=C_TYPE[dt], size=itemsize(dt),
+                ind=idx.ndim, load=_loader(idx.dtype), row_len=node.op.row_len,
+                c_bcast=int(c.broadcastable[0]), max_bytes=MAX_TABLE_BYTES,
+                gemm_fn="aotc_sgemm_strided" if dt == "float32" else "aotc_dgemm_strided",
+                one="1.0f" if dt == "float32" else "1.0",
+                alpha=float(node.op.alpha).hex() + ("f" if dt == "float32" else ""),
+                # one table per (E, W) pair: equal parameters share one kernel (and table)
+                memo=c_string("%s.%s" % (E.name, W.name)))
+
+
 def _math(dtype, fn):
     return fn + "f" if dtype == "float32" else fn
 
@@ -199,6 +218,7 @@ BUILDERS = {
     "c/reduce": reduce,
     "c/argmax": argmax,
     "c/gemm": gemm,
+    "c/gather_dot": gather_dot,
     "c/softmax": softmax,
     "c/log_softmax": log_softmax,
     "c/softmax_grad": softmax_grad,

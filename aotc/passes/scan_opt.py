@@ -231,3 +231,49 @@ def sum_map_outputs(outputs, trace=None):
         for r in range(op.n_shared_outs):
             memo[id(node.outputs[nr + nn + r])] = new.outputs[nr + nn + r]
     return [memo.get(id(o), o) for o in outputs]
+
+
+PRUNE_RULE = "scan_prune_unused_outputs"
+
+
+def prune_scan_outputs(outputs, trace=None):
+    """Drop the map outputs of a Scan that nothing reads, with the step work that only
+    they needed (the inner graph keeps what its remaining outputs reach).
+
+    A gradient scan computes the gradient of every sequence, also of those no
+    one differentiates (the LSTM's mask): that work goes.  Recurrent states stay
+    (the loop reads them) and so do the shared-variable outputs.
+    """
+    from ..frontend.scan import InnerGraph, Scan
+    outputs = list(outputs)
+    order = toposort(outputs)
+    clients = clients_of(order, outputs)
+    memo = {}
+    for node in order:
+        cur = rebuild(node, memo)
+        if not isinstance(cur.op, Scan) or not cur.op.pure:
+            continue
+        op = cur.op
+        nr, nn = len(op.taps), op.n_nit_sot
+        dead = [m for m in range(nn) if not clients.get(id(node.outputs[nr + m]))]
+        if not dead:
+            continue
+        kept = [m for m in range(nn) if m not in dead]
+        n_sums = sum(1 for m in kept if m >= nn - op.n_sums)
+        inner_out = list(op.inner.outputs)
+        outs = inner_out[:nr] + [inner_out[nr + m] for m in kept] + inner_out[nr + nn:]
+        new_op = Scan(InnerGraph(op.inner.inputs, outs), op.n_seqs, op.taps, len(kept),
+                      op.n_shared_outs, op.n_non_seqs, op.truncate_gradient, op.go_backwards,
+                      op.name, n_sums)
+        with src_loc_override(node.src_loc):
+            new = new_op.make_node(*cur.inputs)
+        for j in range(nr):
+            memo[id(node.outputs[j])] = new.outputs[j]
+        for pos, m in enumerate(kept):
+            memo[id(node.outputs[nr + m])] = new.outputs[nr + pos]
+        for r in range(op.n_shared_outs):
+            memo[id(node.outputs[nr + nn + r])] = new.outputs[nr + len(kept) + r]
+        if trace is not None:
+            trace.append((PRUNE_RULE, "%s (%d map outputs)" % (op, nn),
+                          "%s (%d map outputs; dropped %s)" % (new_op, len(kept), dead)))
+    return [memo.get(id(o), o) for o in outputs]

@@ -123,3 +123,34 @@ def test_a_map_output_used_elsewhere_stays_stacked():
     got = sum_map_outputs([ys.sum(axis=0), ys[-1]], trace)
     assert trace == []
     assert got[0].owner.inputs[0] is ys
+
+
+def test_unused_map_outputs_and_their_step_work_are_dropped():
+    """The gradient of a scan with respect to a sequence nobody differentiates (a mask)
+    is a map output no one reads: prune_scan_outputs drops it and its inner work."""
+    from aotc.passes.scan_opt import prune_scan_outputs
+    M = T.dmatrix("M")
+
+    def step(x_t, m_t, h, W, U, b):
+        hn = T.tanh(T.dot(x_t, W) + b + T.dot(h, U))
+        return m_t[:, None] * hn + (1 - m_t)[:, None] * h
+    hs, _ = aotc.scan(step, sequences=[X, M], outputs_info=h0, non_sequences=[W, U, b])
+    cost = (hs ** 2).sum()
+    grads = T.grad(cost, [W, U, b])
+    before = _scans(grads)
+    trace = []
+    after_outs = prune_scan_outputs(grads, trace)
+    after = _scans(after_outs)
+    assert [name for name, _, _ in trace] == ["scan_prune_unused_outputs"]
+    grad_scan_before = max(before, key=lambda n: n.op.n_nit_sot)
+    grad_scan_after = max(after, key=lambda n: n.op.n_nit_sot)
+    assert grad_scan_after.op.n_nit_sot < grad_scan_before.op.n_nit_sot
+    assert len(toposort(list(grad_scan_after.op.inner.outputs))) < \
+        len(toposort(list(grad_scan_before.op.inner.outputs)))
+    mask = (RNG.rand(6, 2) > 0.3).astype("float64")
+    given = dict(zip([id(v) for v in (X, W, U, b, h0, M)], VALS + (mask,)))
+    for want, got in zip(evaluate(grads, given), evaluate(after_outs, given)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    f = aotc.function([X, W, U, b, h0, M], grads)            # compiled, the whole pipeline
+    for want, got in zip(evaluate(grads, given), f(*(VALS + (mask,)))):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)

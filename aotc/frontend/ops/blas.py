@@ -25,7 +25,7 @@ from ...errors import AotcTypeError, AotcValueError, ShapeError
 from ..graph import Apply, Constant, Op, TensorVariable, as_tensor_variable, user_src_loc
 from ..types import TensorType, is_float, upcast
 
-__all__ = ["Dot", "Gemm", "dot", "gemm", "tensordot", "outer", "batched_dot"]
+__all__ = ["Dot", "Gemm", "GatherDot", "dot", "gemm", "tensordot", "outer", "batched_dot"]
 
 
 def _at():
@@ -178,6 +178,70 @@ class Gemm(Op):
         axes = tuple(k for k, bc in enumerate(c.broadcastable) if bc)
         gc = rsum(gz, axis=axes, keepdims=True) if axes else gz
         return [_fit(gc, c), ga, gb]
+
+
+class GatherDot(Op):
+    """``c + alpha * numpy.dot(E[idx], W)``: an embedding lookup followed by a product,
+    as one node.  Only the optimizer makes it (``passes/memo.py``), in functions that
+    update no shared variable, where ``E`` and ``W`` are shared variables.
+
+    ``c`` is a vector of length ``W.shape[1]`` (or 1, broadcast); the output has
+    shape ``idx.shape + (W.shape[1],)``.  ``row_len`` >= 0 is the row length the
+    original graph reshaped ``E[idx]`` to (its product then had that inner size):
+    a different ``E.shape[1]`` at run time is the reshape's error.
+
+    Compiled, the rows of ``E.dot(W) + c`` are kept between calls: each call computes
+    only the rows of indices no earlier call asked for, while E, W (the module's
+    shared state) and c stay the same.
+    """
+
+    __props__ = ("alpha", "row_len")
+    c = "c/gather_dot"
+    differentiable = False
+
+    def __init__(self, alpha=1.0, row_len=-1):
+        self.alpha = float(alpha)
+        self.row_len = int(row_len)
+
+    def make_node(self, c, e, idx, w):
+        c, e, idx, w = (as_tensor_variable(v) for v in (c, e, idx, w))
+        dt = w.dtype
+        if not is_float(dt) or not (c.dtype == e.dtype == dt) or c.ndim != 1 or e.ndim != 2 \
+                or w.ndim != 2 or idx.ndim < 1 or not idx.dtype.startswith(("int", "uint")):
+            raise AotcTypeError("GatherDot: expected c a vector, E and W matrices of one float "
+                                "dtype and an integer index array, got %s, %s, %s, %s%s"
+                                % (c.type, e.type, idx.type, w.type, _at()))
+        bcast = idx.broadcastable + w.broadcastable[1:]
+        return Apply(self, [c, e, idx, w], [TensorVariable(TensorType(dt, bcast))])
+
+    def infer_shape(self, node, input_shapes):
+        sc, se, si, sw = input_shapes
+        return [tuple(si) + (sw[1],)]
+
+    def perform(self, node, inputs):
+        from .subtensor import _check_array_bounds
+        c, e, idx, w = inputs
+        if self.row_len >= 0 and e.shape[1] != self.row_len:
+            raise ShapeError("GatherDot: the rows of E have length %d, the graph reshaped them "
+                             "to length %d" % (e.shape[1], self.row_len))
+        idx = _check_array_bounds("AdvancedSubtensor1", idx, e.shape[0], 0)
+        rows = e[idx]
+        out = Gemm(self.alpha).perform(
+            _GemmNode(node.outputs[0].type, node.inputs[0].broadcastable[0]), [c.reshape((1,) * (rows.ndim - 1) + c.shape), rows, w])
+        return out
+
+    def grad(self, node, output_grads):
+        raise AotcValueError("GatherDot has no gradient: the optimizer makes it after "
+                             "gradients are taken")
+
+
+class _GemmNode:
+    """The piece of an Apply node Gemm.perform reads (c's broadcastable flags, the dtype)."""
+
+    def __init__(self, out_type, c_bcast):
+        self.outputs = [TensorVariable(out_type)]
+        self.inputs = [TensorVariable(TensorType(out_type.dtype, (True,) * (out_type.ndim - 1)
+                                                 + (bool(c_bcast),)))]
 
 
 class _DotNode:
