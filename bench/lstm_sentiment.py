@@ -427,6 +427,13 @@ def _worker(args):
             res = {"prob": sentiment.predict(x, m).tolist()}
         elif req["op"] == "fwd":
             res = {"t": _timer(lambda: sentiment.predict(x, m), reps)()}
+        elif req["op"] == "fwd_cold":
+            # the embedding-product table emptied before each call: every row of the
+            # batch's words is computed, as in a first call (passes/memo.py)
+            def cold():
+                sentiment._shared_changed()
+                sentiment.predict(x, m)
+            res = {"t": _timer(cold, reps)()}
         else:
             y = data["y_" + name]
             res = {"t": _timer(lambda: sentiment.train_step(x, m, y), reps)()}
@@ -670,6 +677,7 @@ def main():
 
         # -------- timing
         results = {}     # (case, nt) -> {contender: seconds}
+        cold_results = {}   # (case, nt) -> (seconds with the table emptied, seconds kept)
         for nt in THREADS:
             limit = (threadpool_limits(limits=nt, user_api="blas") if threadpool_limits
                      else contextlib.nullcontext())
@@ -685,13 +693,18 @@ def main():
                     reps = _calibrate(lambda: w.ask("fwd", name, 1), target)
                     names.append("aotc")
                     fns.append(lambda name=name, reps=reps, w=w: w.ask("fwd", name, reps)["t"])
+                    cold = []
+                    if T > 1:
+                        cold = [lambda name=name, reps=reps, w=w: w.ask("fwd_cold", name, reps)["t"]]
                     for peer in ran:
                         f = ortf if peer == "onnxrt" else fwd[peer]
                         call = (lambda f=f, x=x, m=m: f(x, m))
                         names.append(peer)
                         fns.append(_timer(call, _calibrate(call, target)))
-                    ts = median_rounds(fns, rounds, settle=0.05 if nt > 1 else 0.0)
+                    ts = median_rounds(fns + cold, rounds, settle=0.05 if nt > 1 else 0.0)
                     results[("predict " + name, nt)] = dict(zip(names, ts))
+                    if cold:
+                        cold_results[("predict " + name, nt)] = (ts[-1], ts[0])
                     print("  timed predict %-7s on %d thread(s)" % (name, nt), file=sys.stderr)
                 # one training step
                 name = case_name(*TRAIN_CASE)
@@ -736,6 +749,14 @@ def main():
             best = min(peers, key=peers.get)
             row += "  %-11s %9.2f" % (best, r["aotc"] / peers[best])
         print(row)
+    print()
+    print("aotc predict keeps the rows of Wemb.dot(lstm_W) + lstm_b between calls (an "
+          "embedding-product table, passes/memo.py).\nThe same calls with the table emptied "
+          "before each one (every row of the batch's words computed), ms:")
+    for (case, nt), (tc, tw) in cold_results.items():
+        best = min(t for c, t in results[(case, nt)].items() if c != "aotc")
+        print("  %-18s %d thread(s): %8.3f  (table kept: %.3f; cold / best peer %.2f)"
+              % (case, nt, tc * 1e3, tw * 1e3, tc / best))
     print()
     print("Per step and fixed cost, ms (from predict BxT=1 and BxT=100 rows: "
           "per step = (t100 - t1) / 99)")
