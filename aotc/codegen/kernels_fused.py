@@ -72,6 +72,10 @@ _FLOAT_VEC = ("add", "sub", "mul", "true_div", "neg", "abs", "sgn", "sqr", "sqrt
               "maximum", "minimum", "clip", "floor", "ceil", "round_half_to_even", "switch",
               "identity", "second") + VMATH_OPS
 _MASK_VEC = ("and_", "or_", "xor", "invert")
+#: scalar ops that cost about as much as a vector-math call (tens of cycles a vector)
+_HEAVY = VMATH_OPS + ("pow", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2",
+                      "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "log2", "log10", "exp2",
+                      "expm1", "erf", "erfc", "gamma", "gammaln", "psi")
 
 
 def vmath_name(fn, isa, dtype):
@@ -356,7 +360,9 @@ def fused_elemwise(node):
         out_sizes=tuple(itemsize(d) for d in out_dtypes), out_refs=out_refs,
         body=_scalar_body(entries), axes=tuple(axes), stride_expr=stride_expr,
         unit_cond=" && ".join(unit), fast_cases=tuple(fast),
-        inplace=-1 if inplace is None else int(inplace))
+        inplace=-1 if inplace is None else int(inplace),
+        # transcendentals per element: the kernel's parallel threshold weighs by them
+        heavy=sum(1 for e in entries if e[0].name in _HEAVY))
     params.update(_simd_params(node, entries, outputs, in_dtypes, out_dtypes))
     return params
 

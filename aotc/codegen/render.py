@@ -101,7 +101,7 @@ def _pysrc(program, ghash, manifest, floatx, allow_downcast, blob):
             steps=repr(tuple((s.op, s.types, s.src) for s in f.steps)),
             signature=", ".join(sig), doc=doc.replace('"', "'"),
             shared_slots=repr(tuple(slot for slot, _ in f.shared)),
-            single=repr(f.single), updates=repr(f.updates), n_user=f.n_user_outputs,
+            single=repr(f.single), updates=repr(f.updates), n_user=f.n_user_outputs, n_outs=len(f.outputs),
             allow_downcast=repr(allow_downcast.get(f.name)),
             arg_names="".join(n + ", " for n in names)))
     specs = []
