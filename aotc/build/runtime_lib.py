@@ -56,6 +56,34 @@ AOTC_T_API double aotc_t_sgemm_time(long M, long N, long K, const float *A, cons
     return aotc_t_now() - t0;
 }
 
+/* aotc_t_parallel_count: `regions` parallel regions of `tasks` tasks; each task spins
+ * for about `spin` pause instructions, then adds 1 to counts[task]; a thread id out of
+ * range or two tasks of one region on one thread id at once count in bad[0]. */
+typedef struct { long *counts; long spin; long *bad; int busy[AOTC_POOL_MAX_THREADS]; } aotc_t_pc;
+static void aotc_t_pc_task(void *ctx, long task, int tid)
+{
+    aotc_t_pc *c = (aotc_t_pc *)ctx;
+    if (tid < 0 || tid >= aotc_get_num_threads()
+        || __atomic_exchange_n(&c->busy[tid], 1, __ATOMIC_SEQ_CST)) {
+        __atomic_add_fetch(c->bad, 1, __ATOMIC_SEQ_CST);
+        return;
+    }
+    for (long i = 0; i < c->spin; i++)
+        AOTC_PAUSE();
+    __atomic_add_fetch(&c->counts[task], 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&c->busy[tid], 0, __ATOMIC_SEQ_CST);
+}
+AOTC_T_API void aotc_t_parallel_count(long regions, long tasks, long spin, long *counts, long *bad)
+{
+    aotc_t_pc c;
+    memset(&c, 0, sizeof c);
+    c.counts = counts;
+    c.spin = spin;
+    c.bad = bad;
+    for (long r = 0; r < regions; r++)
+        aotc_parallel_for(tasks, aotc_t_pc_task, &c);
+}
+
 typedef void (*aotc_t_vf32)(const float *, float *, long);
 typedef void (*aotc_t_vf64)(const double *, double *, long);
 static const aotc_t_vf32 aotc_t_f32[] = { %(f32)s };

@@ -27,7 +27,7 @@ def _src_text(node):
 
 
 #: kernels that can update their input 0 in place (aotc_take_donated) instead of copying it
-DONORS = ("c/inc_subtensor", "c/advanced_inc_subtensor")
+DONORS = ("c/inc_subtensor", "c/advanced_inc_subtensor", "c/scatter")
 
 
 def _plan_releases(steps, vars_, view_of, out_idx, templates=None):

@@ -17,6 +17,7 @@ PIPELINE = (
     "prune_scan_outputs",
     "hoist_sequence_maps",
     "sum_map_outputs",
+    "transpose_invariants_once",
     "recognize_gemm",
     "memoize_embedding_products",
     "fuse_elementwise",
@@ -42,6 +43,8 @@ def run_pass(name, outputs, trace):
         return scan_opt.hoist_sequence_maps(outputs, trace)
     if name == "sum_map_outputs":
         return scan_opt.sum_map_outputs(outputs, trace)
+    if name == "transpose_invariants_once":
+        return scan_opt.transpose_invariants_once(outputs, trace)
     if name == "recognize_gemm":
         return blas.recognize_gemm(outputs, trace)
     if name == "memoize_embedding_products":

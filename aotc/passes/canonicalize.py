@@ -3,10 +3,11 @@
 Canonical form after this phase: no cast to the same dtype, no multiplication
 by one or addition of zero that leaves the type unchanged, no double negation,
 no DimShuffle that is the identity, no DimShuffle of a DimShuffle, no switch on a
-constant condition.
+constant condition, no sum of increments of one zero matrix.
 """
 import numpy as np
 
+from ..frontend.graph import Constant
 from ..frontend.ops import elemwise as E
 from .rewrite import const, elem, op, rule, var
 
@@ -48,6 +49,44 @@ def _all_false(v):
     return d is not None and d.size > 0 and not bool(np.any(d != 0))
 
 
+def _inc(v):
+    """The IncSubtensor node (an increment, not a set) that makes ``v``, or None."""
+    from ..frontend.ops.subtensor import IncSubtensor
+    node = v.owner
+    if node is None or not isinstance(node.op, IncSubtensor) or node.op.set_instead_of_inc:
+        return None
+    return node
+
+
+def _zero_root(v):
+    """The Alloc of zeros under a chain of increments ``inc(inc(zeros, a, i), b, j)``."""
+    from ..frontend.ops.shape import Alloc
+    node = _inc(v)
+    while node is not None:
+        v = node.inputs[0]
+        node = _inc(v)
+    z = v.owner
+    if z is None or not isinstance(z.op, Alloc):
+        return None
+    value = z.inputs[0]
+    if not isinstance(value, Constant) or value.data.size == 0 or np.any(value.data != 0):
+        return None
+    return v
+
+
+def _incs_of_zeros(p, q):
+    """``q`` is one increment of the zeros that ``p``'s chain of increments starts from
+    (types equal): then ``p + q`` is ``p`` with ``q``'s increment."""
+    node = _inc(q)
+    return (node is not None and p.type == q.type and _inc(p) is not None
+            and _zero_root(q) is node.inputs[0] and _zero_root(p) is node.inputs[0])
+
+
+def _add_inc(p, q):
+    node = _inc(q)
+    return node.op.make_node(p, *node.inputs[1:]).outputs[0]
+
+
 def rules():
     DimShuffle = _dimshuffle_cls()
     return [
@@ -64,6 +103,11 @@ def rules():
         # e.g. the dropout mask of an evaluation graph)
         rule("switch_const_true", elem("switch", var("c", _all_true), x, y), lambda c, x, y: x),
         rule("switch_const_false", elem("switch", var("c", _all_false), x, y), lambda c, x, y: y),
+        # the gradient of a matrix read in slices (an LSTM's four gates) is a sum of
+        # zero matrices, each incremented in one slice: one chain of increments of one
+        # zero matrix instead (in place once lowered; no sum)
+        rule("add_of_incs_of_zeros", elem("add", var("p"), var("q")), _add_inc,
+             guard=_incs_of_zeros),
         rule("pow_one", elem("pow", x, const(1)), lambda x: x),
         rule("pow_two_to_sqr", elem("pow", x, const(2)), lambda x: E.sqr(x)),
         rule("identity_dimshuffle", op(DimShuffle, x, bind="ds"), lambda x, ds: x,

@@ -192,7 +192,35 @@ def _summed_by(var, clients):
     return node
 
 
+def _step_product(val):
+    """(p, q) when the step value ``val`` is ``dot(p.T, q)`` of two matrices (the
+    gradient of a recurrent weight: h_{t-1}^T . dpreact_t), else None."""
+    from ..frontend.ops.blas import Dot
+    from ..frontend.ops.shape import DimShuffle
+    node = val.owner
+    if node is None or not isinstance(node.op, Dot):
+        return None
+    a, q = node.inputs
+    if a.ndim != 2 or q.ndim != 2 or a.owner is None or not isinstance(a.owner.op, DimShuffle) \
+            or tuple(a.owner.op.new_order) != (1, 0):
+        return None
+    return a.owner.inputs[0], q
+
+
+def _rows_of(stack):
+    """A (steps, rows, cols) stack as one (steps * rows, cols) matrix."""
+    from ..frontend.ops.shape import reshape
+    return reshape(stack, (-1, stack.shape[2]), ndim=2)
+
+
 def sum_map_outputs(outputs, trace=None):
+    """Map outputs summed over the steps (their only use): a running sum in the loop
+    (Scan.n_sums); or, when each step's value is ``dot(p_t.T, q_t)`` of matrices, one
+    product ``dot(P.T, Q)`` after the loop over the stacked rows of every step (p_t and
+    q_t stacked as map outputs, or read from the outer sequence they slice): one large
+    GEMM instead of a small one and a running sum per step (PRODUCT_RULE)."""
+    from ..frontend.ops.blas import dot
+    from ..frontend.ops.shape import dimshuffle
     from ..frontend.scan import InnerGraph, Scan
     outputs = list(outputs)
     order = toposort(outputs)
@@ -211,26 +239,66 @@ def sum_map_outputs(outputs, trace=None):
         moved = [m for m in stacked if sums[m] is not None]
         if not moved:
             continue
+        inner_out = list(op.inner.outputs)
+        xs = op.inner_parts()[0]
+        seq_pos = {id(x): k for k, x in enumerate(xs)}
+        products = {}
+        for m in moved:
+            pq = _step_product(inner_out[nr + m])
+            if pq is not None and pq[0].ndim == pq[1].ndim == 2:
+                products[m] = pq
+        running = [m for m in moved if m not in products]
         kept = [m for m in stacked if m not in moved]
         old_summed = list(range(nn - op.n_sums, nn))
-        new_maps = kept + old_summed + moved            # positions among the map outputs
-        inner_out = list(op.inner.outputs)
-        outs = inner_out[:nr] + [inner_out[nr + m] for m in new_maps] + inner_out[nr + nn:]
-        new_op = Scan(InnerGraph(op.inner.inputs, outs), op.n_seqs, op.taps, nn,
+        # the step values stacked for the products (each once), unless a sequence slice
+        extra = []
+        for p, q in products.values():
+            for v in (p, q):
+                if id(v) not in seq_pos and all(v is not e for e in extra):
+                    extra.append(v)
+        outs = (inner_out[:nr] + [inner_out[nr + m] for m in kept] + extra
+                + [inner_out[nr + m] for m in old_summed + running] + inner_out[nr + nn:])
+        n_maps = len(kept) + len(extra) + len(old_summed) + len(running)
+        new_op = Scan(InnerGraph(op.inner.inputs, outs), op.n_seqs, op.taps, n_maps,
                       op.n_shared_outs, op.n_non_seqs, op.truncate_gradient, op.go_backwards,
-                      op.name, op.n_sums + len(moved))
+                      op.name, op.n_sums + len(running))
         with src_loc_override(node.src_loc):
             new = new_op.make_node(*cur.inputs)
         for j in range(nr):
             memo[id(node.outputs[j])] = new.outputs[j]
-        for pos, m in enumerate(new_maps):
-            target = sums[m].outputs[0] if m in moved else node.outputs[nr + m]
-            memo[id(target)] = new.outputs[nr + pos]
-            if m in moved and trace is not None:
-                trace.append((SUM_RULE, pp(target), "%s output %d" % (new_op, nr + pos)))
+        pos = nr
+        for m in kept:
+            memo[id(node.outputs[nr + m])] = new.outputs[pos]
+            pos += 1
+        extra_out = {id(v): new.outputs[pos + k] for k, v in enumerate(extra)}
+        pos += len(extra)
+        for m in old_summed + running:
+            target = sums[m].outputs[0] if m in running else node.outputs[nr + m]
+            memo[id(target)] = new.outputs[pos]
+            if m in running and trace is not None:
+                trace.append((SUM_RULE, pp(target), "%s output %d" % (new_op, pos)))
+            pos += 1
         for r in range(op.n_shared_outs):
-            memo[id(node.outputs[nr + nn + r])] = new.outputs[nr + nn + r]
+            memo[id(node.outputs[nr + nn + r])] = new.outputs[nr + n_maps + r]
+        if products:
+            n_steps, seqs = cur.inputs[0], op.outer_parts(cur.inputs)[1]
+
+            def stack_of(v):
+                if id(v) in extra_out:
+                    return extra_out[id(v)]
+                s = seqs[seq_pos[id(v)]]
+                return (s[::-1] if op.go_backwards else s)[:n_steps]
+            with src_loc_override(node.src_loc):
+                for m, (p, q) in products.items():
+                    target = sums[m].outputs[0]
+                    total = dot(dimshuffle(_rows_of(stack_of(p)), (1, 0)), _rows_of(stack_of(q)))
+                    memo[id(target)] = total
+                    if trace is not None:
+                        trace.append((PRODUCT_RULE, pp(target), pp(total)))
     return [memo.get(id(o), o) for o in outputs]
+
+
+PRODUCT_RULE = "scan_sum_of_step_products"
 
 
 PRUNE_RULE = "scan_prune_unused_outputs"
@@ -276,4 +344,48 @@ def prune_scan_outputs(outputs, trace=None):
         if trace is not None:
             trace.append((PRUNE_RULE, "%s (%d map outputs)" % (op, nn),
                           "%s (%d map outputs; dropped %s)" % (new_op, len(kept), dead)))
+    return [memo.get(id(o), o) for o in outputs]
+
+
+TRANSPOSE_RULE = "scan_transpose_invariant_once"
+
+
+def transpose_invariants_once(outputs, trace=None):
+    """A non-sequence that a step's product reads and that is a transposed view
+    (``U.T`` in the LSTM's backward step, moved out of the loop when the Scan was
+    built) becomes a contiguous copy made once before the loop: the GEMM then reads it
+    in place at every step instead of packing the strided view again."""
+    from ..frontend.ops.blas import Dot
+    from ..frontend.ops.elemwise import identity
+    from ..frontend.ops.shape import DimShuffle
+    from ..frontend.scan import Scan
+    outputs = list(outputs)
+    memo = {}
+    for node in toposort(outputs):
+        cur = rebuild(node, memo)
+        if not isinstance(cur.op, Scan):
+            continue
+        op = cur.op
+        ws = op.inner_parts()[3]
+        read = {id(v) for n_ in toposort(list(op.inner.outputs)) if isinstance(n_.op, Dot)
+                for v in n_.inputs}
+        first = len(cur.inputs) - len(ws)
+        ins = list(cur.inputs)
+        changed = []
+        for k, w in enumerate(ws):
+            o = ins[first + k].owner
+            if id(w) in read and w.ndim == 2 and o is not None and isinstance(o.op, DimShuffle) \
+                    and tuple(o.op.new_order) == (1, 0):
+                with src_loc_override(node.src_loc):
+                    ins[first + k] = identity(ins[first + k])
+                changed.append(w.name or "non-sequence %d" % k)
+        if not changed:
+            continue
+        with src_loc_override(node.src_loc):
+            new = op.make_node(*ins)
+        for old, nv in zip(node.outputs, new.outputs):
+            memo[id(old)] = nv
+        if trace is not None:
+            trace.append((TRANSPOSE_RULE, "%s reads %s transposed" % (op, ", ".join(changed)),
+                          "a contiguous copy made before the loop"))
     return [memo.get(id(o), o) for o in outputs]

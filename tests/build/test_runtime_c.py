@@ -62,6 +62,8 @@ def _declare(lib):
     lib.aotc_t_force_isa.argtypes = [c_int]
     lib.aotc_t_set_num_threads.argtypes = [c_int]
     lib.aotc_t_set_num_threads.restype = None
+    lib.aotc_t_parallel_count.argtypes = [c_long, c_long, c_long, vp, vp]
+    lib.aotc_t_parallel_count.restype = None
 
 
 @pytest.fixture(scope="module")
@@ -728,3 +730,34 @@ def test_gemm_beta_zero_never_reads_c(rt, isa, dtype):
             assert rc == 0, what
             want, terms = _reference_product(1.0, a, b, 0.0, None)
             _check_product(c, want, terms, K, dtype, what)
+
+
+# ---------------------------------------------------------------- the thread pool
+
+@pytest.mark.parametrize("busy", [False, True], ids=["idle", "busy_cores"])
+@pytest.mark.parametrize("tasks", [1, 2, 3, 17])
+def test_pool_runs_every_task_once_per_region(rt, tasks, busy):
+    """Thousands of back-to-back regions (a scan's steps) on 3 threads: every task of
+    every region runs exactly once, on a valid thread id not running another task.
+    With the cores busy (a spinning process per core), workers come late or not at
+    all: the caller closes the region and does the rest (the join protocol), and the
+    late-region backoff runs regions on the caller alone; nothing is lost."""
+    import subprocess
+    import sys
+    spinners = []
+    if busy:
+        spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                    for _ in range(2)]
+    try:
+        rt.aotc_t_set_num_threads(3)
+        regions = 3000
+        counts = np.zeros(tasks, dtype=np.int64)
+        bad = np.zeros(1, dtype=np.int64)
+        rt.aotc_t_parallel_count(regions, tasks, 200, counts.ctypes.data, bad.ctypes.data)
+        assert bad[0] == 0
+        np.testing.assert_array_equal(counts, np.full(tasks, regions))
+    finally:
+        rt.aotc_t_set_num_threads(0)
+        for p in spinners:
+            p.kill()
+            p.wait()

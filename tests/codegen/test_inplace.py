@@ -69,3 +69,28 @@ def test_advanced_increment_in_place_accumulates_repeated_rows():
     iv = np.array([1, 1, 4])
     np.testing.assert_array_equal(f(XV, iv), g(XV, iv))
     np.testing.assert_array_equal(f(XV, iv), [1, 12, 3, 4, 10, 6.0])
+
+
+def test_embedding_gradient_adds_rows_into_its_zero_matrix_in_place():
+    """AdvancedIncSubtensor1 (the gradient of an embedding lookup) takes over its dead
+    zero matrix; a live one (read later) is copied.  Repeated rows accumulate."""
+    E = T.dmatrix("E")
+    idx = T.lvector("idx")
+    g = T.dmatrix("g")
+    from aotc.frontend.ops.subtensor import AdvancedIncSubtensor1
+    dead = AdvancedIncSubtensor1()(T.zeros_like(E) + 0.5, g, idx)
+    live_base = T.zeros_like(E) + 0.25
+    live = [AdvancedIncSubtensor1()(live_base, g, idx), live_base * 2]
+    ev, iv, gv = np.ones((5, 2)), np.array([3, 0, 3, -1]), np.arange(8.0).reshape(4, 2)
+    for outs, n_donating in (([dead], 1), (live, 0)):
+        spec = FunctionSpec("f", [("E", E, False, None), ("idx", idx, False, None),
+                                  ("g", g, False, None)], optimize(outs), [], single=False)
+        program, _ = lower("m", [spec])
+        steps = program.functions[0].steps
+        assert sum(1 for s in steps if s.donate and s.op.startswith("AdvancedIncSubtensor1")) \
+            == n_donating
+        f = aotc.function([E, idx, g], outs)
+        ref = aotc.function([E, idx, g], outs, mode="FAST_COMPILE")
+        for _ in range(2):
+            for a, b in zip(f(ev, iv, gv), ref(ev, iv, gv)):
+                np.testing.assert_array_equal(a, b)

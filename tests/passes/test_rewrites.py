@@ -263,3 +263,45 @@ def test_gemm_in_the_pipeline_runs_compiled():
     np.testing.assert_allclose(f(AV, BV, CV), 2.0 * AV.dot(BV) + CV, rtol=1e-12)
     with pytest.raises(ValueError, match="Elemwise{add}"):
         f(AV, BV, np.ones(3))
+
+
+def _incs_of_zeros(z, pieces):
+    return [T.inc_subtensor(z[:, a:b], p) for (a, b), p in pieces]
+
+
+def test_sum_of_increments_of_one_zero_matrix_becomes_one_chain():
+    """The gradient of a matrix read in four column slices (an LSTM's gates)."""
+    from aotc.frontend.ops.subtensor import IncSubtensor
+    rng = np.random.RandomState(5)
+    g = [T.dmatrix("g%d" % k) for k in range(4)]
+    vals = [rng.randn(3, 2) for _ in range(4)]
+    z = T.zeros((3, 8))
+    incs = _incs_of_zeros(z, [((2 * k, 2 * k + 2), g[k]) for k in range(4)])
+    out = ((incs[0] + incs[1]) + incs[2]) + incs[3]
+    trace = []
+    got = rewrite([out], canonicalize.rules(), trace)[0]
+    assert [t[0] for t in trace].count("add_of_incs_of_zeros") == 3
+    node, depth = got.owner, 0
+    while node is not None and isinstance(node.op, IncSubtensor):
+        node, depth = node.inputs[0].owner, depth + 1
+    assert depth == 4                                  # one chain over one zero matrix
+    values_agree(out, got, g, vals)
+
+
+def test_sum_of_increments_keeps_other_sums():
+    rng = np.random.RandomState(6)
+    a, c = T.dmatrix("a"), T.dmatrix("c")
+    av, cv = rng.randn(3, 2), rng.randn(3, 8)
+    ones = T.ones((3, 8))
+    z = T.zeros((3, 8))
+    cases = [
+        T.inc_subtensor(ones[:, :2], a) + T.inc_subtensor(ones[:, 2:4], a),   # not zeros
+        T.set_subtensor(z[:, :2], a) + T.set_subtensor(z[:, 2:4], a),          # sets
+        T.inc_subtensor(z[:, :2], a) + T.inc_subtensor(T.zeros((3, 8))[:, 2:4], a) + c * 0
+        + T.inc_subtensor(c[:, :2], a),                                          # other x
+    ]
+    for out in cases:
+        trace = []
+        got = rewrite([out], canonicalize.rules(), trace)[0]
+        assert "add_of_incs_of_zeros" not in [t[0] for t in trace]
+        values_agree(out, got, [a, c], [av, cv])

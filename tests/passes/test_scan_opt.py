@@ -86,19 +86,40 @@ def test_two_sequences_of_one_map_are_not_hoisted_together():
 from aotc.passes.scan_opt import sum_map_outputs  # noqa: E402
 
 
-def test_gradient_of_recurrent_weights_becomes_a_running_sum():
+def test_gradient_of_a_bias_becomes_a_running_sum():
     hs = _rnn()
-    gU = T.grad((hs[-1] ** 2).sum(), U)
+    gb = T.grad((hs[-1] ** 2).sum(), b)
     trace = []
-    (got,) = sum_map_outputs([gU], trace)
+    (got,) = sum_map_outputs([gb], trace)
     assert [t[0] for t in trace] == ["scan_sum_map_output"]
     scans = _scans([got])
-    assert [s.op.n_sums for s in scans] == [0, 1] or [s.op.n_sums for s in scans] == [1, 0]
+    assert sorted(s.op.n_sums for s in scans) == [0, 1]
     summed = [s for s in scans if s.op.n_sums][0]
-    out = summed.outputs[len(summed.op.taps) + summed.op.n_nit_sot - 1]
-    assert out.ndim == 2          # one (4, 4) running sum, not a (n_steps, 4, 4) stack
+    k = len(summed.op.taps) + summed.op.n_nit_sot - 1
+    # one running sum of the step's shape, not a stack with a leading steps axis
+    assert summed.outputs[k].ndim == summed.op.inner.outputs[k].ndim
     given = {id(v): a for v, a in zip((X, W, U, b, h0), VALS)}
-    np.testing.assert_allclose(evaluate([got], given)[0], evaluate([gU], given)[0], rtol=1e-12)
+    np.testing.assert_allclose(evaluate([got], given)[0], evaluate([gb], given)[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("go_backwards,n_steps", [(False, None), (True, None), (False, 4),
+                                                  (True, 4), (False, 0)])
+def test_gradient_of_recurrent_weights_is_one_product_after_the_loop(go_backwards, n_steps):
+    """sum over steps of h_{t-1}^T . d_t (the gradient of U) -> one dot(H.T, D) over the
+    stacked rows of all steps; the loop keeps no sum and no per-step product."""
+    hs = _rnn(go_backwards=go_backwards, n_steps=n_steps)
+    gU = T.grad(((hs[-1] if n_steps != 0 else hs.sum(axis=0)) ** 2).sum() + (hs ** 2).sum(), U)
+    trace = []
+    (got,) = sum_map_outputs([gU], trace)
+    assert "scan_sum_of_step_products" in [t[0] for t in trace]
+    assert all(s.op.n_sums == 0 for s in _scans([got]))
+    assert isinstance(got.owner.op, Dot)
+    given = {id(v): a for v, a in zip((X, W, U, b, h0), VALS)}
+    np.testing.assert_allclose(evaluate([got], given)[0], evaluate([gU], given)[0],
+                               rtol=1e-12, atol=1e-14)
+    f = aotc.function([X, W, U, b, h0], gU)                  # compiled, the whole pipeline
+    assert f.backend == "c"
+    np.testing.assert_allclose(f(*VALS), evaluate([gU], given)[0], rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("n", [0, 1, 5])
@@ -154,3 +175,25 @@ def test_unused_map_outputs_and_their_step_work_are_dropped():
     f = aotc.function([X, W, U, b, h0, M], grads)            # compiled, the whole pipeline
     for want, got in zip(evaluate(grads, given), f(*(VALS + (mask,)))):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+
+
+def test_a_transposed_invariant_is_copied_once_before_the_loop():
+    """The backward step reads U transposed (moved out of the loop as a view when the
+    gradient scan was built): transpose_invariants_once makes one contiguous copy."""
+    from aotc.frontend.ops.elemwise import Elemwise
+    from aotc.passes.scan_opt import transpose_invariants_once
+    hs = _rnn()
+    gW = T.grad((hs ** 2).sum(), [W, U])
+    trace = []
+    got = transpose_invariants_once(gW, trace)
+    assert [t[0] for t in trace] == ["scan_transpose_invariant_once"]
+    copies = [n for s in _scans(got) for n in [i.owner for i in s.inputs]
+              if n is not None and isinstance(n.op, Elemwise)
+              and n.op.scalar_op.name == "identity"]
+    assert len(copies) == 2                                  # W.T and U.T (dx and dh)
+    given = {id(v): a for v, a in zip((X, W, U, b, h0), VALS)}
+    for want, have in zip(evaluate(gW, given), evaluate(got, given)):
+        np.testing.assert_array_equal(have, want)
+    trace2 = []                                              # no transposed view is left
+    transpose_invariants_once(got, trace2)
+    assert trace2 == []
