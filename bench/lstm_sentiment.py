@@ -78,6 +78,10 @@ MODEL = os.path.join(ROOT, "samples", "sentiment", "model.py")
 N_WORDS, DIM, YDIM = 10000, 128, 2      # samples/sentiment/model.py OPTIONS
 F32 = np.float32
 FWD_CASES = [(1, 1), (1, 100), (16, 1), (16, 100), (64, 100)]   # (batch, steps)
+#: seconds of sleep before each contender's timing (index: more than one thread), so that
+#: the previous contender's worker threads have stopped spinning (OpenBLAS waits about
+#: 0.1 s before its threads sleep; OpenMP and ONNX Runtime spin for a while too)
+SETTLE = (0.05, 0.2)
 TRAIN_CASE = (16, 100)
 THREADS = (1, 2)
 TOL = 1e-4
@@ -701,7 +705,7 @@ def main():
                         call = (lambda f=f, x=x, m=m: f(x, m))
                         names.append(peer)
                         fns.append(_timer(call, _calibrate(call, target)))
-                    ts = median_rounds(fns + cold, rounds, settle=0.05 if nt > 1 else 0.0)
+                    ts = median_rounds(fns + cold, rounds, settle=SETTLE[nt > 1])
                     results[("predict " + name, nt)] = dict(zip(names, ts))
                     if cold:
                         cold_results[("predict " + name, nt)] = (ts[-1], ts[0])
@@ -716,7 +720,7 @@ def main():
                     call = (lambda step=step, x=x, m=m, y=y: step(x, m, y))
                     names.append(peer)
                     fns.append(_timer(call, _calibrate(call, target)))
-                ts = median_rounds(fns, rounds, settle=0.05 if nt > 1 else 0.0)
+                ts = median_rounds(fns, rounds, settle=SETTLE[nt > 1])
                 results[("train_step " + name, nt)] = dict(zip(names, ts))
                 print("  timed train_step %s on %d thread(s)" % (name, nt), file=sys.stderr)
         for w in workers.values():

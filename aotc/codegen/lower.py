@@ -72,6 +72,48 @@ def _plan_releases(steps, vars_, view_of, out_idx, templates=None):
             for s in steps]
 
 
+#: kernels that can write an output over an input of the same shape (elementwise: each
+#: element's inputs are read before its outputs are written)
+OVERWRITERS = ("c/fused_elemwise", "c/elemwise")
+
+
+def _plan_overwrites(steps, updates, index, shared, vars_, view_of, out_idx, templates):
+    """Mark the steps whose output is a shared variable's new value (an update) and that
+    may write it over the old value's array (Step.overwrite), which the call lends when
+    nothing else holds it (the module's Python side decides; see call.c.j2).
+
+    Allowed when the step is elementwise, reads the old value as an input of the same
+    type (no view of it), no later step reads the old value or a view of it, and the old
+    value is no function output.  The kernel also checks, at run time, that the array
+    was lent and has the output's shape and a contiguous layout.
+    """
+    def root(v):
+        while v in view_of:
+            v = view_of[v]
+        return v
+    shared_no = {var: k for k, (_, var) in enumerate(shared)}
+    producer = {o: s for s in steps for o in s.outputs}
+    marks = {}
+    for sv_obj, new in updates:
+        sv, o = index.get(id(sv_obj)), index.get(id(new))
+        s = producer.get(o)
+        if sv not in shared_no or s is None or templates.get(s.kernel) not in OVERWRITERS:
+            continue
+        if o in view_of or vars_[o].dtype != vars_[sv].dtype \
+                or vars_[o].broadcastable != vars_[sv].broadcastable \
+                or any(root(v) == sv for v in out_idx):
+            continue
+        later = any(root(i) == sv for t in steps if t.index > s.index for i in t.inputs)
+        views = any(root(i) == sv and i != sv for i in s.inputs)
+        if later or views or sv not in s.inputs:
+            continue
+        marks.setdefault(s.index, []).append((s.outputs.index(o), s.inputs.index(sv),
+                                              shared_no[sv]))
+    return [s.__class__(s.index, s.kernel, s.inputs, s.outputs, s.op, s.types, s.src,
+                        s.releases, s.donate, tuple(marks.get(s.index, ())))
+            for s in steps]
+
+
 class LowerContext:
     """Module-wide lowering state: kernels (shared by equal parameters), constant slots,
     and the step tags of inner programs (loop bodies), unique in the module."""
@@ -238,6 +280,8 @@ def lower(module_name, specs):
         out_idx = tuple(index[id(o)] for o in outs)
         steps = _plan_releases(steps, vars_, view_of, out_idx, ctx.templates())
         n_user = len(spec.outputs)
+        steps = _plan_overwrites(steps, spec.updates, index, shared, vars_, view_of, out_idx,
+                                 ctx.templates())
         updates = tuple((shared_slot(s), n_user + k) for k, (s, _) in enumerate(spec.updates))
         functions.append(FunctionProgram(
             findex, spec.name, tuple(vars_), tuple(args), tuple(shared), tuple(consts),

@@ -69,6 +69,9 @@ class Step:
     src: str             # the user's line that built it ("model.py:18   y = a @ b")
     releases: Tuple[Tuple[int, int], ...] = ()   # (var, producing step) dead after this step
     donate: bool = False     # may take over input 0's block (an in-place update)
+    #: (output j, input q, shared k): output j may be written over input q, the function's
+    #: shared value k, when the call lent that array (an update computed in place)
+    overwrite: Tuple[Tuple[int, int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,8 @@ def render(program, manifest=None, floatx="float64", allow_downcast=None, blob=N
             var = f.vars[c.var]
             cvars.append(_NS(var=c.var, slot=c.slot, ndim=var.ndim, itemsize=itemsize(var.dtype)))
         steps = [_NS(index=s.index, kernel=s.kernel, donate=s.donate,
+                     overwrite=", ".join("%d, %d, %d" % w for w in s.overwrite),
+                     n_ow=len(s.overwrite),
                      ins=", ".join("&v[%d]" % i for i in s.inputs) or "NULL",
                      outs=", ".join("&v[%d]" % o for o in s.outputs) or "NULL",
                      releases=[_NS(var=v, step=st) for v, st in s.releases])
