@@ -90,8 +90,11 @@ PEERS = ("numpy", "torch-loop", "nn.LSTM", "pytensor", "onnxrt")
 
 
 def _timer(call, reps):
-    """A round of `reps` calls of call(); seconds per call."""
+    """A round of `reps` calls of call(); seconds per call.  One untimed call first: a
+    round starts after a settle (see SETTLE), when the caches, the clock and every
+    contender's sleeping worker threads are cold; the first call pays for that."""
     def run():
+        call()
         t0 = time.perf_counter()
         for _ in range(reps):
             call()
