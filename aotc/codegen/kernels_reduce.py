@@ -166,7 +166,7 @@ def gather_dot(node):
                 one="1.0f" if dt == "float32" else "1.0",
                 alpha=float(node.op.alpha).hex() + ("f" if dt == "float32" else ""),
                 # one table per (E, W) pair: equal parameters share one kernel (and table)
-                memo=c_string("%s.%s" % (E.name, W.name)))
+                memo=c_string("%s.%s" % (E.name, W.name)).replace("*/", "* /"))
 
 
 def _math(dtype, fn):

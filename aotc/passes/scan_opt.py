@@ -142,8 +142,9 @@ def _hoist_one(node, trace):
     return new_node
 
 
-def hoist_sequence_maps(outputs, trace=None):
-    """Apply the rewrite to every Scan of the graph of ``outputs``."""
+def _rewrite_scans(outputs, one):
+    """The graph of ``outputs`` with each Scan node replaced by ``one(node)``: a node
+    with the same outputs (of the same types), or None to keep the node."""
     from ..frontend.scan import Scan
     outputs = list(outputs)
     memo = {}
@@ -151,16 +152,17 @@ def hoist_sequence_maps(outputs, trace=None):
         cur = rebuild(node, memo)
         if not isinstance(cur.op, Scan):
             continue
-        new = _hoist_one(cur, trace)
-        if new is None:
+        new = one(cur)
+        if new is None or any(nv.type != old.type for old, nv in zip(node.outputs, new.outputs)):
             continue
         for old, nv in zip(node.outputs, new.outputs):
-            if nv.type != old.type:
-                break
-        else:
-            for old, nv in zip(node.outputs, new.outputs):
-                memo[id(old)] = nv
+            memo[id(old)] = nv
     return [memo.get(id(o), o) for o in outputs]
+
+
+def hoist_sequence_maps(outputs, trace=None):
+    """Apply the rewrite to every Scan of the graph of ``outputs``."""
+    return _rewrite_scans(outputs, lambda node: _hoist_one(node, trace))
 
 
 # ---------------------------------------------------------------------------
@@ -358,19 +360,14 @@ def transpose_invariants_once(outputs, trace=None):
     from ..frontend.ops.blas import Dot
     from ..frontend.ops.elemwise import identity
     from ..frontend.ops.shape import DimShuffle
-    from ..frontend.scan import Scan
-    outputs = list(outputs)
-    memo = {}
-    for node in toposort(outputs):
-        cur = rebuild(node, memo)
-        if not isinstance(cur.op, Scan):
-            continue
-        op = cur.op
+
+    def one(node):
+        op = node.op
         ws = op.inner_parts()[3]
         read = {id(v) for n_ in toposort(list(op.inner.outputs)) if isinstance(n_.op, Dot)
                 for v in n_.inputs}
-        first = len(cur.inputs) - len(ws)
-        ins = list(cur.inputs)
+        first = len(node.inputs) - len(ws)
+        ins = list(node.inputs)
         changed = []
         for k, w in enumerate(ws):
             o = ins[first + k].owner
@@ -380,12 +377,10 @@ def transpose_invariants_once(outputs, trace=None):
                     ins[first + k] = identity(ins[first + k])
                 changed.append(w.name or "non-sequence %d" % k)
         if not changed:
-            continue
-        with src_loc_override(node.src_loc):
-            new = op.make_node(*ins)
-        for old, nv in zip(node.outputs, new.outputs):
-            memo[id(old)] = nv
+            return None
         if trace is not None:
             trace.append((TRANSPOSE_RULE, "%s reads %s transposed" % (op, ", ".join(changed)),
                           "a contiguous copy made before the loop"))
-    return [memo.get(id(o), o) for o in outputs]
+        with src_loc_override(node.src_loc):
+            return op.make_node(*ins)
+    return _rewrite_scans(outputs, one)
