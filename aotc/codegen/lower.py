@@ -30,6 +30,15 @@ def _src_text(node):
 DONORS = ("c/inc_subtensor", "c/advanced_inc_subtensor", "c/scatter")
 
 
+def _root_of(view_of):
+    """v -> the variable whose block v lies in (following view_of, view -> viewed)."""
+    def root(v):
+        while v in view_of:
+            v = view_of[v]
+        return v
+    return root
+
+
 def _plan_releases(steps, vars_, view_of, out_idx, templates=None):
     """Attach to each step the temporaries whose memory is dead after it, and mark the
     steps that may update their input 0 in place (``donate``).
@@ -40,10 +49,7 @@ def _plan_releases(steps, vars_, view_of, out_idx, templates=None):
     input 0's block when that block is its own (no view), read by no later step and
     by no other input of this one, and no function output.
     """
-    def root(v):
-        while v in view_of:
-            v = view_of[v]
-        return v
+    root = _root_of(view_of)
     produced_by = {}
     for s in steps:
         for o in s.outputs:
@@ -87,10 +93,7 @@ def _plan_overwrites(steps, updates, index, shared, vars_, view_of, out_idx, tem
     value is no function output.  The kernel also checks, at run time, that the array
     was lent and has the output's shape and a contiguous layout.
     """
-    def root(v):
-        while v in view_of:
-            v = view_of[v]
-        return v
+    root = _root_of(view_of)
     shared_no = {var: k for k, (_, var) in enumerate(shared)}
     producer = {o: s for s in steps for o in s.outputs}
     marks = {}

@@ -28,30 +28,24 @@ PIPELINE = (
 STATELESS_ONLY = ("memoize_embedding_products",)
 
 
+#: name -> the pass: (outputs, trace) -> new outputs
+PASSES = {
+    "canonicalize": lambda outs, trace: rewrite.rewrite(outs, canonicalize.rules(), trace),
+    "stabilize": lambda outs, trace: rewrite.rewrite(outs, stabilize.rules(), trace),
+    "fold_constants": merge.fold_constants,
+    "merge": merge.merge_nodes,
+    "prune_scan_outputs": scan_opt.prune_scan_outputs,
+    "hoist_sequence_maps": scan_opt.hoist_sequence_maps,
+    "sum_map_outputs": scan_opt.sum_map_outputs,
+    "transpose_invariants_once": scan_opt.transpose_invariants_once,
+    "recognize_gemm": blas.recognize_gemm,
+    "memoize_embedding_products": memo.memoize_embedding_products,
+    "fuse_elementwise": fusion.fuse_elementwise,
+}
+
+
 def run_pass(name, outputs, trace):
-    if name == "canonicalize":
-        return rewrite.rewrite(outputs, canonicalize.rules(), trace)
-    if name == "stabilize":
-        return rewrite.rewrite(outputs, stabilize.rules(), trace)
-    if name == "fold_constants":
-        return merge.fold_constants(outputs, trace)
-    if name == "merge":
-        return merge.merge_nodes(outputs, trace)
-    if name == "prune_scan_outputs":
-        return scan_opt.prune_scan_outputs(outputs, trace)
-    if name == "hoist_sequence_maps":
-        return scan_opt.hoist_sequence_maps(outputs, trace)
-    if name == "sum_map_outputs":
-        return scan_opt.sum_map_outputs(outputs, trace)
-    if name == "transpose_invariants_once":
-        return scan_opt.transpose_invariants_once(outputs, trace)
-    if name == "recognize_gemm":
-        return blas.recognize_gemm(outputs, trace)
-    if name == "memoize_embedding_products":
-        return memo.memoize_embedding_products(outputs, trace)
-    if name == "fuse_elementwise":
-        return fusion.fuse_elementwise(outputs, trace)
-    raise KeyError(name)
+    return PASSES[name](outputs, trace)
 
 
 def optimize(outputs, trace=None, excluding=(), stateless=False):
