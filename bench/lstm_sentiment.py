@@ -424,10 +424,17 @@ def _worker(args):
     os.sched_setaffinity(0, allowed)         # ... and keeps it: let the scheduler move us
     sentiment.predict(x[:4], m[:4])
     out = sys.stdout
+    stats0 = sentiment._pool_stats()
     out.write(json.dumps({"ready": True, "pool_threads": _n_threads() - base}) + "\n")
     out.flush()
     for line in sys.stdin:
         req = json.loads(line)
+        if req["op"] == "stats":
+            # the pool's counters since the worker started timing (aotc_pool_stats)
+            out.write(json.dumps({"stats": [b - a for a, b in zip(stats0, sentiment._pool_stats())]})
+                      + "\n")
+            out.flush()
+            continue
         name, reps = req["case"], req["reps"]
         x, m = data["x_" + name], data["m_" + name]
         if req["op"] == "check":
@@ -726,7 +733,12 @@ def main():
                 ts = median_rounds(fns, rounds, settle=SETTLE[nt > 1])
                 results[("train_step " + name, nt)] = dict(zip(names, ts))
                 print("  timed train_step %s on %d thread(s)" % (name, nt), file=sys.stderr)
-        for w in workers.values():
+        for nt, w in workers.items():
+            st = w.ask("stats", "")["stats"]
+            if nt > 1:
+                notes.append("aotc pool on %d threads while timed: %d regions, %d of %d tasks "
+                             "on the calling thread, %d late, %d backoffs (%d regions inline)"
+                             % (nt, st[0], st[2], st[1], st[3], st[4], st[5]))
             w.close()
 
         avail = set(ran)

@@ -23,6 +23,7 @@ AOTC_T_API int aotc_t_cpu_isa(void) { return aotc_cpu_isa(); }
 AOTC_T_API int aotc_t_force_isa(int isa) { return aotc_force_isa(isa); }
 AOTC_T_API void aotc_t_set_num_threads(int n) { aotc_set_num_threads(n); }
 AOTC_T_API int aotc_t_get_num_threads(void) { return aotc_get_num_threads(); }
+AOTC_T_API void aotc_t_pool_stats(long *out) { memcpy(out, aotc_pool_stats, sizeof aotc_pool_stats); }
 
 AOTC_T_API int aotc_t_sgemm(int ta, int tb, long M, long N, long K, float alpha, const float *A,
                             long lda, const float *B, long ldb, float beta, float *C, long ldc)
@@ -38,6 +39,16 @@ AOTC_T_API int aotc_t_dgemm_strided(long M, long N, long K, double alpha, const 
                                     long csa, const double *B, long rsb, long csb, double beta,
                                     double *C, long rsc, long csc)
 { return aotc_dgemm_strided(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc); }
+AOTC_T_API int aotc_t_sgemm_strided_ci(long M, long N, long K, float alpha, const float *A,
+                                       long rsa, long csa, const float *B, long rsb, long csb,
+                                       float beta, const float *Ci, long rsci, long csci,
+                                       float *C, long rsc, long csc)
+{ return aotc_sgemm_strided_ci(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, Ci, rsci, csci, C, rsc, csc); }
+AOTC_T_API int aotc_t_dgemm_strided_ci(long M, long N, long K, double alpha, const double *A,
+                                       long rsa, long csa, const double *B, long rsb, long csb,
+                                       double beta, const double *Ci, long rsci, long csci,
+                                       double *C, long rsc, long csc)
+{ return aotc_dgemm_strided_ci(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, Ci, rsci, csci, C, rsc, csc); }
 
 static double aotc_t_now(void)
 {

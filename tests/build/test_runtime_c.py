@@ -57,6 +57,12 @@ def _declare(lib):
         f.restype = c_int
         f.argtypes = [c_long, c_long, c_long, real, vp, c_long, c_long, vp, c_long, c_long,
                       real, vp, c_long, c_long]
+    for name, real in (("aotc_t_sgemm_strided_ci", ctypes.c_float),
+                       ("aotc_t_dgemm_strided_ci", ctypes.c_double)):
+        f = getattr(lib, name)
+        f.restype = c_int
+        f.argtypes = [c_long, c_long, c_long, real, vp, c_long, c_long, vp, c_long, c_long,
+                      real, vp, c_long, c_long, vp, c_long, c_long]
     lib.aotc_t_vmath.restype = c_int
     lib.aotc_t_vmath.argtypes = [c_int, c_int, vp, vp, c_long]
     lib.aotc_t_force_isa.argtypes = [c_int]
@@ -709,6 +715,46 @@ def test_gemm_strided_views_match_numpy(rt, isa, dtype, threads):
                 assert np.isnan(cbase.ravel()[outside]).all(), (
                     what + ": wrote outside the view of C")
 
+
+
+#: (Ci layout, C layout) for the separate-addend entry; "row" C with "row"/"step" Ci
+#: reads Ci in the micro-kernels, the others go through a copy into C first
+CI_LAYOUTS = [("row", "row"), ("step", "row"), ("neg", "row"), ("row", "col"), ("col", "step")]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("isa", ISAS)
+def test_gemm_separate_addend_matches_numpy(rt, isa, dtype, threads):
+    """C = alpha A.B + beta Ci with Ci its own array: Ci is never written, C gets the
+    product plus Ci on every path (tiles, K blocks, GEMV both ways, the pool, K == 0,
+    strided C), and beta == 0 reads neither (both NaN)."""
+    _use_isa(rt, isa)
+    rt.aotc_t_set_num_threads(threads)
+    fn = getattr(rt, "aotc_t_%sgemm_strided_ci" % ("s" if dtype == "float32" else "d"))
+    rng = np.random.default_rng([43, threads, DTYPES.index(dtype)])
+    shapes = [(13, 33, 67), (16, 512, 128), (7, 40, 300), (1, 67, 33), (67, 1, 33),
+              (5, 7, 0), (150, 260, 120)]
+    for M, N, K in shapes:
+        for lci, lc in CI_LAYOUTS:
+            for alpha, beta in ALPHA_BETA:
+                a = rng.standard_normal((M, K)).astype(dtype)
+                b = rng.standard_normal((K, N)).astype(dtype)
+                cibase, ci = _layout(rng, M, N, lci, dtype,
+                                     fill=np.nan if beta == 0 else None)
+                cibase0 = cibase.copy()
+                cbase, c = _layout(rng, M, N, lc, dtype, fill=np.nan)
+                outside = np.ones(cbase.size, bool)
+                outside[_view_indices(cbase, c)] = False
+                rc = fn(M, N, K, alpha, a.ctypes.data, K, 1, b.ctypes.data, N, 1, beta,
+                        ci.ctypes.data, *_elem_strides(ci), c.ctypes.data, *_elem_strides(c))
+                what = "%s %s %d thread(s) M=%d N=%d K=%d Ci %s C %s alpha=%g beta=%g" % (
+                    ISA_NAMES[isa], dtype, threads, M, N, K, lci, lc, alpha, beta)
+                assert rc == 0, what
+                want, terms = _reference_product(alpha, a, b, beta, ci)
+                _check_product(c, want, terms, K, dtype, what)
+                assert np.isnan(cbase.ravel()[outside]).all(), what + ": wrote outside C"
+                assert np.array_equal(cibase, cibase0, equal_nan=True), what + ": wrote Ci"
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

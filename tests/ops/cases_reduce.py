@@ -173,6 +173,17 @@ _add(
     OpCase("gemm_matrix_vector", "Gemm", lambda c, a, b: blas.gemm(c, a, b, alpha=2.0),
            lambda c, a, b: c + 2.0 * np.dot(a, b), [Input((3,)), Input((3, 5)), Input((5,))],
            rtol=1e-5),
+    # c read where it lies (every other row of a matrix; a 3-d c whose rows merge) or
+    # copied first (a transposed c: column stride not 1)
+    OpCase("gemm_row_strided_c", "Gemm", lambda c, a, b: blas.gemm(c[::2], a, b),
+           lambda c, a, b: c[::2] + np.dot(a, b), [Input((6, 4)), Input((3, 5)), Input((5, 4))],
+           rtol=1e-5),
+    OpCase("gemm_t3_full_c", "Gemm", lambda c, a, b: blas.gemm(c, a, b, alpha=1.5),
+           lambda c, a, b: c + 1.5 * np.dot(a, b),
+           [Input((2, 3, 4)), Input((2, 3, 5)), Input((5, 4))], rtol=1e-5),
+    OpCase("gemm_transposed_c", "Gemm", lambda c, a, b: blas.gemm(c.T, a, b),
+           lambda c, a, b: c.T + np.dot(a, b), [Input((4, 3)), Input((3, 5)), Input((5, 4))],
+           rtol=1e-5),
 )
 
 _add(
