@@ -18,6 +18,7 @@ PIPELINE = (
     "hoist_sequence_maps",
     "sum_map_outputs",
     "transpose_invariants_once",
+    "prune_scan_outputs",      # again: hoisting can leave two map outputs of one value
     "recognize_gemm",
     "memoize_embedding_products",
     "fuse_elementwise",

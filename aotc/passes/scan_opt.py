@@ -308,10 +308,13 @@ PRUNE_RULE = "scan_prune_unused_outputs"
 
 def prune_scan_outputs(outputs, trace=None):
     """Drop the map outputs of a Scan that nothing reads, with the step work that only
-    they needed (the inner graph keeps what its remaining outputs reach).
+    they needed (the inner graph keeps what its remaining outputs reach), and merge
+    map outputs that are one inner variable (the same rows written twice).
 
     A gradient scan computes the gradient of every sequence, also of those no
-    one differentiates (the LSTM's mask): that work goes.  Recurrent states stay
+    one differentiates (the LSTM's mask): that work goes.  The gradients of two
+    sequences that enter the step as one sum are one variable (the LSTM's input
+    projection and its bias): one output serves both.  Recurrent states stay
     (the loop reads them) and so do the shared-variable outputs.
     """
     from ..frontend.scan import InnerGraph, Scan
@@ -325,12 +328,22 @@ def prune_scan_outputs(outputs, trace=None):
             continue
         op = cur.op
         nr, nn = len(op.taps), op.n_nit_sot
-        dead = [m for m in range(nn) if not clients.get(id(node.outputs[nr + m]))]
-        if not dead:
-            continue
-        kept = [m for m in range(nn) if m not in dead]
-        n_sums = sum(1 for m in kept if m >= nn - op.n_sums)
         inner_out = list(op.inner.outputs)
+        dead, kept, alias = [], [], {}
+        for m in range(nn):
+            if not clients.get(id(node.outputs[nr + m])):
+                dead.append(m)
+                continue
+            summed = m >= nn - op.n_sums
+            same = [k for k in kept if inner_out[nr + k] is inner_out[nr + m]
+                    and (k >= nn - op.n_sums) == summed]
+            if same:
+                alias[m] = same[0]
+            else:
+                kept.append(m)
+        if not dead and not alias:
+            continue
+        n_sums = sum(1 for m in kept if m >= nn - op.n_sums)
         outs = inner_out[:nr] + [inner_out[nr + m] for m in kept] + inner_out[nr + nn:]
         new_op = Scan(InnerGraph(op.inner.inputs, outs), op.n_seqs, op.taps, len(kept),
                       op.n_shared_outs, op.n_non_seqs, op.truncate_gradient, op.go_backwards,
@@ -341,11 +354,16 @@ def prune_scan_outputs(outputs, trace=None):
             memo[id(node.outputs[j])] = new.outputs[j]
         for pos, m in enumerate(kept):
             memo[id(node.outputs[nr + m])] = new.outputs[nr + pos]
+        for m, k in alias.items():
+            memo[id(node.outputs[nr + m])] = new.outputs[nr + kept.index(k)]
         for r in range(op.n_shared_outs):
             memo[id(node.outputs[nr + nn + r])] = new.outputs[nr + len(kept) + r]
         if trace is not None:
+            what = (["dropped %s" % dead] if dead else []) + (
+                ["merged %s" % ", ".join("%d into %d" % mk for mk in sorted(alias.items()))]
+                if alias else [])
             trace.append((PRUNE_RULE, "%s (%d map outputs)" % (op, nn),
-                          "%s (%d map outputs; dropped %s)" % (new_op, len(kept), dead)))
+                          "%s (%d map outputs; %s)" % (new_op, len(kept), "; ".join(what))))
     return [memo.get(id(o), o) for o in outputs]
 
 

@@ -125,6 +125,19 @@ def test_the_plain_lookup_form_and_its_errors(built):
     np.testing.assert_allclose(m.rows(ids), E[ids] @ W + b, **_close(dtype))
 
 
+def test_many_rows_come_out_of_the_table_through_the_pool(built):
+    """40000 rows of the table: the copy out runs in chunks over 2 pool threads."""
+    m, _, dtype = built
+    ids = np.random.RandomState(4).randint(-V, V, size=40000).astype(np.int32)
+    E, W, b = (m.shared[n].get_value() for n in ("E", "W", "b"))
+    try:
+        for threads in (2, 1):
+            m.set_num_threads(threads)
+            np.testing.assert_allclose(m.rows(ids), E[ids] @ W + b, **_close(dtype))
+    finally:
+        m.set_num_threads(0)
+
+
 def test_calls_from_several_threads_agree(built):
     import threading
     m, _, dtype = built

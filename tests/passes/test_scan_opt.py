@@ -177,6 +177,39 @@ def test_unused_map_outputs_and_their_step_work_are_dropped():
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
 
 
+def test_map_outputs_of_one_inner_variable_are_merged():
+    """Two sequences entering the step as one sum (x_t + y_t) get one gradient inside
+    the loop: the gradient scan writes those rows once, both gradients read them."""
+    from aotc.passes.scan_opt import prune_scan_outputs
+    Y = T.dtensor3("Y")
+
+    def step(x_t, y_t, h, U):
+        return T.tanh(x_t + y_t + T.dot(h, U))
+    hs, _ = aotc.scan(step, sequences=[X, Y], outputs_info=h0, non_sequences=[U])
+    cost = (hs ** 2).sum()
+    grads = T.grad(cost, [X, Y, U])
+    trace = []
+    after_outs = prune_scan_outputs(grads, trace)
+    assert [t[2].split("; ")[-1] for t in trace] == ["merged 1 into 0)"], trace
+    before = max(_scans(grads), key=lambda n: n.op.n_nit_sot)
+    after = max(_scans(after_outs), key=lambda n: n.op.n_nit_sot)
+    assert after.op.n_nit_sot == before.op.n_nit_sot - 1
+    xv, yv = RNG.randn(6, 2, 4), RNG.randn(6, 2, 4)
+    given = {id(X): xv, id(Y): yv, id(U): VALS[2], id(h0): VALS[4]}
+    want = evaluate(grads, given)
+    for w, got in zip(want, evaluate(after_outs, given)):
+        np.testing.assert_allclose(got, w, rtol=1e-12, atol=1e-12)
+    f = aotc.function([X, Y, U, h0], grads)                   # compiled, the whole pipeline
+    for w, got in zip(want, f(xv, yv, VALS[2], VALS[4])):
+        np.testing.assert_allclose(got, w, rtol=1e-9, atol=1e-9)
+    eps = 1e-6                                                # and against finite differences
+    cost_f = aotc.function([X, Y, U, h0], cost)
+    d = np.zeros_like(xv)
+    d[2, 1, 3] = eps
+    fd = (cost_f(xv + d, yv, VALS[2], VALS[4]) - cost_f(xv - d, yv, VALS[2], VALS[4])) / (2 * eps)
+    np.testing.assert_allclose(want[0][2, 1, 3], fd, rtol=1e-6, atol=1e-8)
+
+
 def test_a_transposed_invariant_is_copied_once_before_the_loop():
     """The backward step reads U transposed (moved out of the loop as a view when the
     gradient scan was built): transpose_invariants_once makes one contiguous copy."""
