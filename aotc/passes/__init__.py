@@ -16,6 +16,7 @@ PIPELINE = (
     "merge",
     "prune_scan_outputs",
     "hoist_sequence_maps",
+    "reuse_step_products",
     "sum_map_outputs",
     "transpose_invariants_once",
     "prune_scan_outputs",      # again: hoisting can leave two map outputs of one value
@@ -37,6 +38,7 @@ PASSES = {
     "merge": merge.merge_nodes,
     "prune_scan_outputs": scan_opt.prune_scan_outputs,
     "hoist_sequence_maps": scan_opt.hoist_sequence_maps,
+    "reuse_step_products": scan_opt.reuse_step_products,
     "sum_map_outputs": scan_opt.sum_map_outputs,
     "transpose_invariants_once": scan_opt.transpose_invariants_once,
     "recognize_gemm": blas.recognize_gemm,

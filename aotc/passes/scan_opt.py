@@ -402,3 +402,112 @@ def transpose_invariants_once(outputs, trace=None):
         with src_loc_override(node.src_loc):
             return op.make_node(*ins)
     return _rewrite_scans(outputs, one)
+
+
+# ---------------------------------------------------------------------------
+# 4. reuse_step_products: a product the loop already made, kept instead of redone
+# ---------------------------------------------------------------------------
+#
+# The gradient of a recurrent step needs the step's pre-activations again, so
+# the gradient loop reads dot(h_{t-1}, U) for every step; hoisted out of that
+# loop it is one product over the forward loop's state rows, dot(H[0:n], U).
+# The forward loop computed each of those rows already: its step holds
+# dot(h_{t-1}, U).  That step value becomes a map output of the forward loop
+# (written straight into its row) and replaces the product: one GEMM fewer.
+# Canonical form after this pass: no dot(B_j[0:n_steps], M) of a state buffer
+# B_j (taps [-1]) of a forward, pure loop whose step computes dot(h_j, M) with
+# the same non-sequence M.
+
+REUSE_RULE = "scan_reuse_step_product"
+
+
+def _state_rows_product(node):
+    """(scan node, state j, M) when ``node`` is dot(B_j[0:n], M) (or B_j[:n]) of a
+    forward, pure Scan's state buffer with taps [-1], n its n_steps; else None."""
+    from ..frontend.ops.blas import Dot
+    from ..frontend.ops.subtensor import Subtensor
+    from ..frontend.scan import Scan
+    if not isinstance(node.op, Dot) or len(node.inputs) != 2:
+        return None
+    rows, M = node.inputs
+    sub = rows.owner
+    if sub is None or not isinstance(sub.op, Subtensor) or len(sub.op.idx_list) != 1:
+        return None
+    e = sub.op.idx_list[0]
+    if not isinstance(e, tuple) or e[0] not in (0, None) or e[1] != "s" or e[2] not in (None, 1):
+        return None
+    buf, n = sub.inputs
+    loop = buf.owner
+    if loop is None or not isinstance(loop.op, Scan) or not loop.op.pure or loop.op.go_backwards:
+        return None
+    js = [j for j, o in enumerate(loop.outputs[:len(loop.op.taps)]) if o is buf]
+    if not js or loop.op.taps[js[0]] != (-1,) or n is not loop.inputs[0]:
+        return None
+    return loop, js[0], M
+
+
+def _step_dot(loop, j, M):
+    """The inner variable dot(h_j tap -1, w) of ``loop``'s step, w the inner non-sequence
+    bound to the outer ``M``; None when the step holds no such product."""
+    from ..frontend.ops.blas import Dot
+    op = loop.op
+    _, hs, _, ws, _, _, _ = op.inner_parts()
+    nonseqs = op.outer_parts(loop.inputs)[4]
+    inner_ws = {id(w) for w, outer in zip(ws, nonseqs) if outer is M}
+    tap = hs[j][0]
+    for m in toposort(list(op.inner.outputs)):
+        if isinstance(m.op, Dot) and m.inputs[0] is tap and id(m.inputs[1]) in inner_ws:
+            return m.outputs[0]
+    return None
+
+
+def reuse_step_products(outputs, trace=None):
+    """Replace dot(B_j[0:n], M) after a loop by the loop's own step values (see above)."""
+    from ..frontend.scan import InnerGraph, Scan
+    outputs = list(outputs)
+    order = toposort(outputs)
+    wanted = {}                 # id(loop) -> [(product node, inner step value)]
+    for node in order:
+        hit = _state_rows_product(node)
+        if hit is None:
+            continue
+        loop, j, M = hit
+        val = _step_dot(loop, j, M)
+        if val is not None:
+            wanted.setdefault(id(loop), []).append((node, val))
+    if not wanted:
+        return outputs
+    memo, replace = {}, {}      # replace: id(old product output) -> (loop id, inner value)
+    for node in order:
+        if id(node) in wanted:
+            cur = rebuild(node, memo)
+            op = cur.op
+            nr, nn = len(op.taps), op.n_nit_sot
+            inner_out = list(op.inner.outputs)
+            extra = []
+            for _, val in wanted[id(node)]:
+                if all(val is not x for x in extra):
+                    extra.append(val)
+            cut = nr + nn - op.n_sums          # new map outputs go before the summed ones
+            outs = inner_out[:cut] + extra + inner_out[cut:]
+            new_op = Scan(InnerGraph(op.inner.inputs, outs), op.n_seqs, op.taps,
+                          nn + len(extra), op.n_shared_outs, op.n_non_seqs,
+                          op.truncate_gradient, op.go_backwards, op.name, op.n_sums)
+            with src_loc_override(node.src_loc):
+                new = new_op.make_node(*cur.inputs)
+            for k, old in enumerate(node.outputs):
+                memo[id(old)] = new.outputs[k if k < cut else k + len(extra)]
+            for prod, val in wanted[id(node)]:
+                got = new.outputs[cut + [x is val for x in extra].index(True)]
+                if got.type == prod.outputs[0].type:
+                    replace[id(prod.outputs[0])] = got
+                    if trace is not None:
+                        trace.append((REUSE_RULE, pp(prod.outputs[0]),
+                                      "%s (map output %d)" % (new_op, cut - nr
+                                                              + extra.index(val))))
+            continue
+        if node.outputs and id(node.outputs[0]) in replace:
+            memo[id(node.outputs[0])] = replace[id(node.outputs[0])]
+            continue
+        rebuild(node, memo)
+    return [memo.get(id(o), o) for o in outputs]

@@ -210,6 +210,55 @@ def test_map_outputs_of_one_inner_variable_are_merged():
     np.testing.assert_allclose(want[0][2, 1, 3], fd, rtol=1e-6, atol=1e-8)
 
 
+def _gated(go_backwards=False):
+    def step(x_t, h, W, U):
+        p = T.dot(x_t, W) + T.dot(h, U)
+        return T.nnet.sigmoid(p) * T.tanh(p)           # its gradient needs p again
+    hs, _ = aotc.scan(step, sequences=X, outputs_info=h0, non_sequences=[W, U],
+                      go_backwards=go_backwards)
+    return hs
+
+
+def test_the_gradient_loop_reuses_the_forward_loops_products():
+    """The gradient loop needs dot(h_{t-1}, U) of every step, hoisted as one product over
+    the forward states; the forward loop's own step values replace it (one GEMM fewer)."""
+    from aotc.passes import optimize
+    hs = _gated()
+    cost = (hs ** 2).sum()
+    grads = T.grad(cost, [W, U, X])
+    trace = []
+    optimized = optimize(grads, trace=trace)
+    assert [t[0] for t in trace].count("scan_reuse_step_product") == 1, trace
+    loops = _scans(optimized)
+    forward = min(loops, key=lambda n: n.op.n_nit_sot)
+    assert forward.op.n_nit_sot == 1                       # the step products, kept
+    given = {id(v): a for v, a in zip((X, W, U, b, h0), VALS)}
+    want = evaluate(grads, given)
+    for w, got in zip(want, evaluate(optimized, given)):
+        np.testing.assert_allclose(got, w, rtol=1e-12, atol=1e-12)
+    f = aotc.function([X, W, U, h0], grads)
+    args = (VALS[0], VALS[1], VALS[2], VALS[4])
+    for w, got in zip(want, f(*args)):
+        np.testing.assert_allclose(got, w, rtol=1e-9, atol=1e-9)
+    cost_f = aotc.function([X, W, U, h0], cost)               # and finite differences
+    eps, d = 1e-6, np.zeros_like(VALS[2])
+    d[1, 2] = eps
+    fd = (cost_f(args[0], args[1], args[2] + d, args[3])
+          - cost_f(args[0], args[1], args[2] - d, args[3])) / (2 * eps)
+    np.testing.assert_allclose(want[1][1, 2], fd, rtol=1e-6, atol=1e-8)
+
+
+def test_a_backwards_loop_keeps_its_product():
+    """go_backwards: the forward step values lie in the reverse order: no reuse."""
+    from aotc.passes import optimize
+    hs = _gated(go_backwards=True)
+    grads = T.grad((hs ** 2).sum(), [U])
+    trace = []
+    optimize(grads, trace=trace)
+    assert "scan_hoist_sequence_map" in [t[0] for t in trace]
+    assert "scan_reuse_step_product" not in [t[0] for t in trace]
+
+
 def test_a_transposed_invariant_is_copied_once_before_the_loop():
     """The backward step reads U transposed (moved out of the loop as a view when the
     gradient scan was built): transpose_invariants_once makes one contiguous copy."""
