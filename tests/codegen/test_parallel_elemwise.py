@@ -4,7 +4,8 @@
 Each case runs the same compiled function on 1 and on 2 threads: the results must
 be the same bits (each element is computed by the same code whichever thread runs
 it) and match NumPy.  The shapes put the split at every kind of row boundary:
-broadcast operands, a leading axis of 1, strided views and rows fewer than threads.
+broadcast operands, a leading axis of 1, strided views, rows fewer than threads and
+one contiguous run cut into rows.
 """
 import numpy as np
 import pytest
@@ -30,6 +31,11 @@ CASES = {
     "strided_view": ((70, 2048), (70, 1), np.s_[:, ::2]),
     "one_row": ((1, 100000), (1, 1), np.s_[:, :]),
     "leading_one": ((1, 3, 40000), (1, 3, 1), np.s_[:, :, :]),
+    # one contiguous run (the scalar mask broadcast): cut into rows of
+    # AOTC_ELEMWISE_CHUNK (8192) elements plus a last piece of 5
+    "one_run_with_tail": ((3 * 8192 + 5,), (1,), np.s_[:]),
+    "one_run_exact": ((4 * 8192,), (1,), np.s_[:]),
+    "one_run_strided": ((2 * (3 * 8192 + 7),), (1,), np.s_[::2]),
 }
 
 
@@ -50,10 +56,12 @@ def test_split_rows_match_one_thread_and_numpy(case, dtype):
     assert f._impl.backend == "c"
     mod = f._impl.module
     try:
-        mod._set_num_threads(1)
-        one = f(a, b, m, c)
+        # 2 threads first: an output block reused from an earlier call would hold that
+        # call's values, and hide an element the split never writes
         mod._set_num_threads(2)
         two = f(a, b, m, c)
+        mod._set_num_threads(1)
+        one = f(a, b, m, c)
     finally:
         mod._set_num_threads(0)
     np.testing.assert_array_equal(one, two)
