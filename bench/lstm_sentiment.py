@@ -734,8 +734,8 @@ def main():
                 results[("train_step " + name, nt)] = dict(zip(names, ts))
                 print("  timed train_step %s on %d thread(s)" % (name, nt), file=sys.stderr)
         for nt, w in workers.items():
-            st = w.ask("stats", "")["stats"]
-            if nt > 1:
+            if nt > 1:              # (a 1-thread worker hands no region to its pool)
+                st = w.ask("stats", "")["stats"]
                 notes.append("aotc pool on %d threads while timed: %d regions, %d of %d tasks "
                              "on the calling thread, %d late, %d backoffs (%d regions inline)"
                              % (nt, st[0], st[2], st[1], st[3], st[4], st[5]))

@@ -233,6 +233,14 @@ class Scan(Op):
                     self.n_non_seqs, self.truncate_gradient, self.go_backwards, self.name,
                     self.n_sums)
 
+    def with_outputs(self, inner_outputs, n_nit_sot, n_sums):
+        """This loop with other inner outputs over the same inner inputs: ``n_nit_sot``
+        map outputs, the last ``n_sums`` of them summed (rewrites that add, drop or
+        merge map outputs)."""
+        return Scan(InnerGraph(self.inner.inputs, inner_outputs), self.n_seqs, self.taps,
+                    n_nit_sot, self.n_shared_outs, self.n_non_seqs, self.truncate_gradient,
+                    self.go_backwards, self.name, n_sums)
+
     def _label(self):
         return "scan %r" % self.name if self.name else "scan"
 

@@ -223,7 +223,7 @@ def sum_map_outputs(outputs, trace=None):
     GEMM instead of a small one and a running sum per step (PRODUCT_RULE)."""
     from ..frontend.ops.blas import dot
     from ..frontend.ops.shape import dimshuffle
-    from ..frontend.scan import InnerGraph, Scan
+    from ..frontend.scan import Scan
     outputs = list(outputs)
     order = toposort(outputs)
     clients = clients_of(order, outputs)
@@ -261,9 +261,7 @@ def sum_map_outputs(outputs, trace=None):
         outs = (inner_out[:nr] + [inner_out[nr + m] for m in kept] + extra
                 + [inner_out[nr + m] for m in old_summed + running] + inner_out[nr + nn:])
         n_maps = len(kept) + len(extra) + len(old_summed) + len(running)
-        new_op = Scan(InnerGraph(op.inner.inputs, outs), op.n_seqs, op.taps, n_maps,
-                      op.n_shared_outs, op.n_non_seqs, op.truncate_gradient, op.go_backwards,
-                      op.name, op.n_sums + len(running))
+        new_op = op.with_outputs(outs, n_maps, op.n_sums + len(running))
         with src_loc_override(node.src_loc):
             new = new_op.make_node(*cur.inputs)
         for j in range(nr):
@@ -317,7 +315,7 @@ def prune_scan_outputs(outputs, trace=None):
     projection and its bias): one output serves both.  Recurrent states stay
     (the loop reads them) and so do the shared-variable outputs.
     """
-    from ..frontend.scan import InnerGraph, Scan
+    from ..frontend.scan import Scan
     outputs = list(outputs)
     order = toposort(outputs)
     clients = clients_of(order, outputs)
@@ -345,9 +343,7 @@ def prune_scan_outputs(outputs, trace=None):
             continue
         n_sums = sum(1 for m in kept if m >= nn - op.n_sums)
         outs = inner_out[:nr] + [inner_out[nr + m] for m in kept] + inner_out[nr + nn:]
-        new_op = Scan(InnerGraph(op.inner.inputs, outs), op.n_seqs, op.taps, len(kept),
-                      op.n_shared_outs, op.n_non_seqs, op.truncate_gradient, op.go_backwards,
-                      op.name, n_sums)
+        new_op = op.with_outputs(outs, len(kept), n_sums)
         with src_loc_override(node.src_loc):
             new = new_op.make_node(*cur.inputs)
         for j in range(nr):
@@ -463,7 +459,6 @@ def _step_dot(loop, j, M):
 
 def reuse_step_products(outputs, trace=None):
     """Replace dot(B_j[0:n], M) after a loop by the loop's own step values (see above)."""
-    from ..frontend.scan import InnerGraph, Scan
     outputs = list(outputs)
     order = toposort(outputs)
     wanted = {}                 # id(loop) -> [(product node, inner step value)]
@@ -477,7 +472,7 @@ def reuse_step_products(outputs, trace=None):
             wanted.setdefault(id(loop), []).append((node, val))
     if not wanted:
         return outputs
-    memo, replace = {}, {}      # replace: id(old product output) -> (loop id, inner value)
+    memo, replace = {}, {}      # replace: id(old product output) -> the new map output
     for node in order:
         if id(node) in wanted:
             cur = rebuild(node, memo)
@@ -490,21 +485,19 @@ def reuse_step_products(outputs, trace=None):
                     extra.append(val)
             cut = nr + nn - op.n_sums          # new map outputs go before the summed ones
             outs = inner_out[:cut] + extra + inner_out[cut:]
-            new_op = Scan(InnerGraph(op.inner.inputs, outs), op.n_seqs, op.taps,
-                          nn + len(extra), op.n_shared_outs, op.n_non_seqs,
-                          op.truncate_gradient, op.go_backwards, op.name, op.n_sums)
+            new_op = op.with_outputs(outs, nn + len(extra), op.n_sums)
             with src_loc_override(node.src_loc):
                 new = new_op.make_node(*cur.inputs)
             for k, old in enumerate(node.outputs):
                 memo[id(old)] = new.outputs[k if k < cut else k + len(extra)]
             for prod, val in wanted[id(node)]:
-                got = new.outputs[cut + [x is val for x in extra].index(True)]
+                k = next(i for i, x in enumerate(extra) if x is val)
+                got = new.outputs[cut + k]
                 if got.type == prod.outputs[0].type:
                     replace[id(prod.outputs[0])] = got
                     if trace is not None:
                         trace.append((REUSE_RULE, pp(prod.outputs[0]),
-                                      "%s (map output %d)" % (new_op, cut - nr
-                                                              + extra.index(val))))
+                                      "%s (map output %d)" % (new_op, cut - nr + k)))
             continue
         if node.outputs and id(node.outputs[0]) in replace:
             memo[id(node.outputs[0])] = replace[id(node.outputs[0])]
