@@ -2,7 +2,7 @@
 
 Canonical form after this phase: no cast to the same dtype, no multiplication
 by one or addition of zero that leaves the type unchanged, no double negation,
-no DimShuffle that is the identity, no DimShuffle of a DimShuffle, no switch on a
+no DimShuffle that is the identity, no Subtensor of full slices only, no DimShuffle of a DimShuffle, no switch on a
 constant condition, no sum of increments of one zero matrix.
 """
 import numpy as np
@@ -87,7 +87,14 @@ def _add_inc(p, q):
     return node.op.make_node(p, *node.inputs[1:]).outputs[0]
 
 
+def _is_full_view(node):
+    """A Subtensor of constant full slices ``x[:, :]`` (or none: ``x[:, None]`` leaves
+    ``Subtensor{}`` before its DimShuffle): every element, in order."""
+    return len(node.inputs) == 1 and all(e == (None, None, None) for e in node.op.idx_list)
+
+
 def rules():
+    from ..frontend.ops.subtensor import Subtensor
     DimShuffle = _dimshuffle_cls()
     return [
         rule("mul_by_one", elem("mul", x, const(1)), lambda x: x),
@@ -112,6 +119,8 @@ def rules():
         rule("pow_two_to_sqr", elem("pow", x, const(2)), lambda x: E.sqr(x)),
         rule("identity_dimshuffle", op(DimShuffle, x, bind="ds"), lambda x, ds: x,
              guard=lambda x, ds: _is_identity_pattern(ds)),
+        rule("full_subtensor", op(Subtensor, x, bind="st"), lambda x, st: x,
+             guard=lambda x, st: _is_full_view(st)),
         rule("dimshuffle_of_dimshuffle", op(DimShuffle, op(DimShuffle, x, bind="inner"),
                                             bind="outer"),
              lambda x, inner, outer: _compose_dimshuffles(x, inner, outer)),

@@ -11,23 +11,31 @@ Loop-invariant work (what reads only non-sequences) already leaves the loop
 when the Scan is built (frontend/scan.py).  This pass takes the next step: an
 inner node whose inputs are sequence slices of one outer sequence, non-
 sequences and constants — a ``Dot`` with the slice on the left, an
-``Elemwise``, a ``DimShuffle`` — is the same op applied to every row, so it is
-applied once to the whole outer sequence (non-sequences get a leading
-broadcastable axis).  Where such a value meets the recurrence, it becomes a
-new sequence of the loop.  Only subgraphs holding a ``Dot`` are hoisted: a
-product over all rows at once is one large GEMM instead of ``n_steps`` small
-ones; elementwise work alone gains nothing from moving.
+``Elemwise``, a ``DimShuffle``, a ``Subtensor`` with constant indices — is the
+same op applied to every row, so it is applied once to the whole outer sequence
+(non-sequences get a leading broadcastable axis).  Where such a value meets the
+recurrence, it becomes a new sequence of the loop.  Such a value leaves the loop
+when its subgraph holds a ``Dot`` (a product over all rows at once is one large
+GEMM instead of ``n_steps`` small ones), or when the loop would spend kernel
+calls of their own on it every step: a view (``mask[t][:, None]``), or
+elementwise work of another broadcast pattern than the step's elementwise work
+that reads it (``(1 - mask[t])[:, None]`` next to the (batch, hidden) gate
+math), which fusion cannot take into the step's loop.  Elementwise work of the
+reader's pattern stays: fused into the step, it costs no call, and hoisting it
+would only add a pass over memory.
 
 Canonical form after this pass: no Scan whose step graph holds a Dot of a
 sequence slice by a non-sequence (or of a value computed from one sequence's
-slices, non-sequences and constants).  Rows past ``n_steps`` are computed too
-(a sequence may be longer than the loop); ``go_backwards`` reads the new
-sequence from its end like the old one, row for row.
+slices, non-sequences and constants), nor such a value that is a view or
+elementwise work not fusable with its readers.  Rows past ``n_steps`` are
+computed too (a sequence may be longer than the loop); ``go_backwards`` reads
+the new sequence from its end like the old one, row for row.
 """
 from ..config import config
 from ..frontend.evaluator import toposort
 from ..frontend.graph import Constant, src_loc_override
 from ..frontend.printing import pp
+from .merge import merge_nodes
 from .rewrite import clients_of, rebuild
 
 RULE = "scan_hoist_sequence_map"
@@ -39,6 +47,7 @@ def _outer_node(node, args, batched_flags):
     from ..frontend.ops.blas import Dot, dot
     from ..frontend.ops.elemwise import Elemwise
     from ..frontend.ops.shape import DimShuffle, dimshuffle
+    from ..frontend.ops.subtensor import Subtensor
     op = node.op
     if isinstance(op, Dot):
         if batched_flags[0] and not batched_flags[1] and node.inputs[1].ndim in (1, 2):
@@ -52,7 +61,25 @@ def _outer_node(node, args, batched_flags):
     if isinstance(op, DimShuffle) and batched_flags[0]:
         order = (0,) + tuple(p if p == "x" else p + 1 for p in op.new_order)
         return dimshuffle(args[0], order)
+    if type(op) is Subtensor and batched_flags[0] and len(args) == 1:
+        # constant basic indexing of each row is the same indexing after a full ':'
+        return Subtensor(((None, None, None),) + op.idx_list)(args[0])
     return None
+
+
+def _calls_of_its_own(v, readers):
+    """Whether ``v`` (hoistable, no Dot in it) costs the loop kernel calls of its own each
+    step that hoisting saves: all its readers are elementwise work, and fusion cannot
+    take ``v``'s producer into their loop (a view, or elementwise work of another broadcast
+    pattern).  Elementwise work of a reader's pattern stays: fused into the step, it costs
+    no call, and hoisting it would only add a pass over memory.  Values read by anything
+    else (a Dot of a transposed state) stay for the step-product rewrites."""
+    from ..frontend.ops.elemwise import Elemwise
+    if not readers or any(r is None or type(r.op) is not Elemwise for r in readers):
+        return False
+    if v.owner is None or type(v.owner.op) is not Elemwise:
+        return True
+    return all(r.outputs[0].broadcastable != v.broadcastable for r in readers)
 
 
 def _hoist_one(node, trace):
@@ -70,7 +97,11 @@ def _hoist_one(node, trace):
     for w, v in zip(ws, nonseqs):
         outer[id(w)] = (v, None)
     has_dot = set()            # inner var ids whose hoisted graph holds a Dot
-    order = toposort(list(op.inner.outputs))
+    const_only = set()         # inner var ids computed from constants alone
+    # the step graph merged first (it is not yet): m[:, None] written twice in the step
+    # would be two equal new sequences
+    inner_outs = merge_nodes(list(op.inner.outputs))
+    order = toposort(inner_outs)
     with config.change_flags(compute_test_value="off"):
         for n in order:
             if len(n.outputs) != 1:
@@ -89,6 +120,12 @@ def _hoist_one(node, trace):
                 else:
                     ok = False
                     break
+            if ok and not srcs and n.op.pure and all(isinstance(i, Constant) or
+                                                     id(i) in const_only for i in n.inputs):
+                # work on constants only (DimShuffle{x}(1.)): the same value outside
+                const_only.add(id(n.outputs[0]))
+                outer[id(n.outputs[0])] = (n.outputs[0], None)
+                continue
             if not ok or len(srcs) != 1:
                 continue
             with src_loc_override(n.src_loc):
@@ -101,17 +138,20 @@ def _hoist_one(node, trace):
             outer[id(out)] = (val, srcs.pop())
             if isinstance(n.op, Dot) or any(id(i) in has_dot for i in n.inputs):
                 has_dot.add(id(out))
-    # the frontier: hoisted values (holding a Dot) read by work that stays in the loop
+    # the frontier: hoisted values read by work that stays in the loop, when they hold
+    # a Dot, or when computing them in the loop would be kernel calls of their own
+    # each step (views, elementwise work the step's fused loop cannot take in)
     seq_ids = {id(x) for x in xs}
     frontier = {}
     hoisted = {k for k, (_, src) in outer.items() if src is not None and k not in seq_ids}
-    for n in order:
-        if id(n.outputs[0]) in hoisted and len(n.outputs) == 1:
-            continue
+    staying = [n for n in order if not (id(n.outputs[0]) in hoisted and len(n.outputs) == 1)]
+    clients = clients_of(staying, [])
+    for n in staying:
         for i in n.inputs:
-            if id(i) in hoisted and id(i) in has_dot:
+            if id(i) in hoisted and (id(i) in has_dot
+                                     or _calls_of_its_own(i, clients.get(id(i), []))):
                 frontier.setdefault(id(i), i)
-    for o in op.inner.outputs:
+    for o in inner_outs:
         if id(o) in hoisted and id(o) in has_dot:
             frontier.setdefault(id(o), o)
     if not frontier:
@@ -127,7 +167,7 @@ def _hoist_one(node, trace):
             rebuild(n, memo)
     n_old = op.n_seqs
     inputs = list(op.inner.inputs[:n_old]) + phs + list(op.inner.inputs[n_old:])
-    outputs = [memo.get(id(o), o) for o in op.inner.outputs]
+    outputs = [memo.get(id(o), o) for o in inner_outs]
     new_op = Scan(InnerGraph(inputs, outputs), n_old + len(phs), op.taps, op.n_nit_sot,
                   op.n_shared_outs, op.n_non_seqs, op.truncate_gradient, op.go_backwards,
                   op.name, op.n_sums)

@@ -733,7 +733,10 @@ def test_gemm_separate_addend_matches_numpy(rt, isa, dtype, threads):
     rt.aotc_t_set_num_threads(threads)
     fn = getattr(rt, "aotc_t_%sgemm_strided_ci" % ("s" if dtype == "float32" else "d"))
     rng = np.random.default_rng([43, threads, DTYPES.index(dtype)])
+    # GEMV: K < 4 and K % 4 != 0 start from Ci in the kernels' last rows; (1, 512, 128)
+    # and (1, 300, 200) split the output over the pool
     shapes = [(13, 33, 67), (16, 512, 128), (7, 40, 300), (1, 67, 33), (67, 1, 33),
+              (1, 67, 3), (1, 45, 6), (67, 1, 2), (1, 512, 128), (1, 300, 200),
               (5, 7, 0), (150, 260, 120)]
     for M, N, K in shapes:
         for lci, lc in CI_LAYOUTS:

@@ -70,16 +70,27 @@ MV = RNG.standard_normal((3, 4))
     (lambda: m.dimshuffle(0, "x", 1).dimshuffle(2, 0), lambda: m.dimshuffle(1, 0)),
     (lambda: T.switch(np.float64(1.0), x * 2, y), lambda: x * 2),
     (lambda: T.switch(np.int8(0), x * 2, T.exp(y)), lambda: T.exp(y)),
+    (lambda: m[:, None], lambda: m.dimshuffle(0, "x", 1)),
+    (lambda: m[:, :] * 2, lambda: m * 2),
 ], ids=["mul_one", "one_mul", "add_zero", "sub_zero", "div_one", "double_neg", "pow_one",
         "pow_two", "sub_of_neg", "ds_ds_identity", "ds_ds_compose", "switch_true",
-        "switch_false"])
+        "switch_false", "full_subtensor_newaxis", "full_subtensor"])
 def test_canonicalize_rule(before, expected):
     b, e = before(), expected()
     got, trace = assert_rewrites_to(b, e, rules=canonicalize.rules())
     assert trace, "no rule fired"
-    ins = [m] if b.ndim == 2 else [x, y]
-    vals = [MV] if b.ndim == 2 else [XV, YV]
+    ins = [m] if b.ndim >= 2 else [x, y]
+    vals = [MV] if b.ndim >= 2 else [XV, YV]
     values_agree(b, got, ins, vals)
+
+
+def test_canonicalize_keeps_subtensors_that_select():
+    for out in (m[1:], m[:, ::-1], m[::1, 0], m[0:], m[:-1, None]):
+        got = rewrite([out], canonicalize.rules())[0]
+        assert got.owner is not None and type(got.owner.op).__name__ in ("Subtensor",
+                                                                           "DimShuffle")
+        assert "Subtensor" in debugprint(got, file="str")
+        values_agree(out, got, [m], [MV])
 
 
 def test_canonicalize_keeps_switch_on_a_mixed_or_symbolic_condition():

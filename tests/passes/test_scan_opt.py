@@ -279,3 +279,91 @@ def test_a_transposed_invariant_is_copied_once_before_the_loop():
     trace2 = []                                              # no transposed view is left
     transpose_invariants_once(got, trace2)
     assert trace2 == []
+
+
+# ---- elementwise sequence work that would cost the step calls of its own ------------
+
+M = T.dmatrix("M")
+
+
+def _masked(go_backwards=False):
+    """The tutorial LSTM's mask: m[:, None] and (1 - m)[:, None], each written twice."""
+    def step(m_t, x_t, h, W, U):
+        new = T.tanh(T.dot(x_t, W) + T.dot(h, U))
+        c = m_t[:, None] * new + (1. - m_t)[:, None] * h
+        return m_t[:, None] * T.tanh(c) + (1. - m_t)[:, None] * h
+    hs, _ = aotc.scan(step, sequences=[M, X], outputs_info=h0, non_sequences=[W, U],
+                      go_backwards=go_backwards)
+    return hs
+
+
+MASK = (RNG.rand(6, 2) > 0.3).astype("float64")
+
+
+def _inner_ops(node):
+    return [type(m.op).__name__ for m in toposort(list(node.op.inner.outputs))]
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_mask_views_and_their_complement_leave_the_loop(go_backwards):
+    """m[:, None] (a view) and (1 - m)[:, None] (elementwise work of another broadcast
+    pattern than the gate math that reads it) are each a kernel call per step: they
+    become one new sequence each (the step graph is merged first: each is written twice);
+    the step's own elementwise work stays, to be fused."""
+    hs = _masked(go_backwards)
+    trace = []
+    (got,) = hoist_sequence_maps([hs], trace)
+    (after,) = _scans([got])
+    hoisted = [t[1] for t in trace]
+    assert len(hoisted) == 3, hoisted        # X . W, m[:, None], (1 - m)[:, None]
+    assert after.op.n_seqs == 2 + 3
+    ops = _inner_ops(after)
+    assert "DimShuffle" not in ops and "Subtensor" not in ops, ops
+    assert ops.count("Elemwise") >= 5         # the step's tanh, products and sums stay
+    given = {id(v): a for v, a in zip((M, X, W, U, h0), (MASK,) + VALS[:3] + VALS[4:])}
+    np.testing.assert_allclose(evaluate([got], given)[0], evaluate([hs], given)[0],
+                               rtol=1e-13)
+    cost = (hs[-1] ** 2).sum() + hs.sum()
+    outs = [hs] + T.grad(cost, [W, U, h0, X])
+    f = aotc.function([M, X, W, U, h0], outs)
+    g = aotc.function([M, X, W, U, h0], outs, mode="FAST_COMPILE")
+    args = (MASK, VALS[0], VALS[1], VALS[2], VALS[4])
+    for k, (p, q) in enumerate(zip(f(*args), g(*args))):
+        np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-12, err_msg="output %d" % k)
+    cost_f = aotc.function([M, X, W, U, h0], cost)            # and finite differences
+    eps, d = 1e-6, np.zeros_like(VALS[2])
+    d[2, 1] = eps
+    fd = (cost_f(MASK, VALS[0], VALS[1], VALS[2] + d, VALS[4])
+          - cost_f(MASK, VALS[0], VALS[1], VALS[2] - d, VALS[4])) / (2 * eps)
+    np.testing.assert_allclose(f(*args)[2][2, 1], fd, rtol=1e-6, atol=1e-8)
+
+
+def test_elementwise_sequence_work_the_step_fuses_stays_in_the_loop():
+    """x_t * 2 has the pattern of the step's tanh(...) that reads it: fused there, it costs
+    no call; hoisted, it would cost a pass over memory.  Nothing moves."""
+    hs, _ = aotc.scan(lambda x_t, h, U: T.tanh(x_t * 2. + T.dot(h, U)), sequences=X,
+                      outputs_info=h0[:, :3], non_sequences=U[:3, :3])
+    trace = []
+    (got,) = hoist_sequence_maps([hs], trace)
+    assert trace == [] and got is hs
+
+
+def test_a_view_read_by_a_dot_stays_for_the_step_product_rewrites():
+    """x_t.T read by a Dot is left for the rewrites that know Dots of views (a hoisted view
+    of every row would hide the step product from them)."""
+    hs, _ = aotc.scan(lambda x_t, h: h + T.dot(x_t.T, x_t), sequences=X,
+                      outputs_info=T.zeros((3, 3), dtype="float64"))
+    trace = []
+    (got,) = hoist_sequence_maps([hs], trace)
+    assert trace == [] and got is hs
+
+
+def test_hoisting_with_a_gradient_keeps_one_forward_loop():
+    """The forward loop and the gradient loop that reads its states are rewritten once
+    each: no second copy of the forward loop (one once appeared when hoisting rebuilt the
+    values it read)."""
+    from aotc.passes import optimize
+    hs = _masked()
+    grads = T.grad((hs ** 2).sum(), [U, W])
+    loops = _scans(optimize(grads))
+    assert len(loops) == 2, [n.op.name for n in loops]
