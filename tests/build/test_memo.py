@@ -35,12 +35,15 @@ def _model(dtype):
     flat = T.dot(E[x2], W) + b                                # the plain (unreshaped) form
     predict = aotc.function([x], out)
     rows = aotc.function([x2], flat)
+    s = T.scalar("s", dtype=dtype)
+    scaled = aotc.function([x, s], T.tanh(T.dot(emb, W) + b * s).sum(axis=0))  # a bias that
+    # changes between calls with no shared value changing
     lr = np.asarray(0.1, dtype)
     cost = (out ** 2).mean()
     params = [E, W, b]
     train = aotc.function([x], cost, updates=[(p, p - lr * g)
                                               for p, g in zip(params, T.grad(cost, params))])
-    return [("predict", predict), ("rows", rows), ("train", train)]
+    return [("predict", predict), ("rows", rows), ("train", train), ("scaled", scaled)]
 
 
 def _ref(m, x):
@@ -68,7 +71,7 @@ def _close(dtype):
 def test_the_rules_fire_in_the_function_without_updates_only(built):
     m, trace, _ = built
     fired = [name for name, _, _ in trace]
-    assert fired.count("gather_dot_reshaped") == 1        # predict; not train (it has updates)
+    assert fired.count("gather_dot_reshaped") == 2        # predict, scaled; not train (updates)
     assert fired.count("gather_dot") == 1                 # rows
     assert "shape_of_reshape" in fired                   # emb.shape no longer needs the lookup
 
@@ -92,6 +95,18 @@ def test_predict_matches_numpy_across_calls_and_state_changes(built, tmp_path):
             m.save_params(path)
             m.shared["E"].set_value(m.shared["E"].get_value() * 0)
             m.load_params(path)
+
+
+def test_a_new_bias_value_rebuilds_the_table(built):
+    """The table holds rows of E.W + c for the c it was made with: a call with another c
+    (computed from an input, no shared value changed) computes every row again."""
+    m, _, dtype = built
+    E, W, b = (m.shared[n].get_value() for n in ("E", "W", "b"))
+    x = np.random.RandomState(3).randint(0, V, size=(4, 3)).astype(np.int64)
+    for s in (1.0, 1.0, -2.0, 1.0, 0.0):
+        want = np.tanh(E[x] @ W + b * s).sum(axis=0)
+        np.testing.assert_allclose(m.scaled(x, np.asarray(s, dtype)), want, **_close(dtype),
+                                   err_msg="bias scaled by %g" % s)
 
 
 def test_a_new_shape_of_the_embedding_rebuilds_the_table(built):
