@@ -367,6 +367,24 @@ def fused_elemwise(node):
     return params
 
 
+def _second_lane_group(body, vec_inputs):
+    """``body`` for a second group of lanes, its statements interleaved with the first's.
+
+    A transcendental is a long chain of dependent instructions (about 30); an element's
+    expression chains several (an LSTM gate: sigmoid, then tanh of a sum of products), so
+    one vector's statements take several hundred cycles of latency, more than the
+    processor's window can hide with the next iteration's.  Two independent vectors, their
+    statements alternating, fill it: the same operations, in the same order per element,
+    so the same bits."""
+    names = re.compile(r"\b(t\d+|v(?:%s))\b" % "|".join(str(a) for a in vec_inputs)
+                       if vec_inputs else r"\b(t\d+)\b")
+    out = []
+    for line in body:
+        out.append(line)
+        out.append(names.sub(r"\1_1", line))
+    return tuple(out)
+
+
 def _simd_params(node, entries, outputs, in_dtypes, out_dtypes):
     dtype = out_dtypes[0]
     none = dict(simd=False, variants=(), vec_inputs=(), scalar_inputs=())
@@ -379,6 +397,9 @@ def _simd_params(node, entries, outputs, in_dtypes, out_dtypes):
     for i, d in enumerate(in_dtypes):
         if d != dtype and not in_scalar[i]:
             return none
+    vec_inputs = tuple(i for i in range(nin) if not in_scalar[i])
+    # two vectors a turn where a transcendental makes each statement chain long
+    pair = any(e[0].name in _HEAVY for e in entries)
     variants = []
     for isa, macro in ISAS:
         body = _vector_body(entries, outputs, nin, dtype, isa, in_scalar)
@@ -389,12 +410,13 @@ def _simd_params(node, entries, outputs, in_dtypes, out_dtypes):
         variants.append(Rec(dict(
             isa=isa, macro=macro, target=lay["target"], vt=lay["vt"], vlen=lay["vlen"],
             kmask_t=lay["kmask_t"], body=body,
+            body2=_second_lane_group(body, vec_inputs) if pair else (),
             loadu="%sloadu_%s" % (V.vp, V.vs), storeu="%sstoreu_%s" % (V.vp, V.vs),
             set1="%sset1_%s" % (V.vp, V.vs),
             mask="aotc_%smask_%s" % (lay["ch"], isa), loadm="aotc_%sloadm_%s" % (lay["ch"], isa),
             storem="aotc_%sstorem_%s" % (lay["ch"], isa))))
     return dict(simd=True, variants=tuple(variants), ctype=C_TYPE[dtype],
-                vec_inputs=tuple(i for i in range(nin) if not in_scalar[i]),
+                vec_inputs=vec_inputs,
                 scalar_inputs=tuple(i for i in range(nin) if in_scalar[i]))
 
 
