@@ -80,6 +80,13 @@ CASES = [
     OpCase("alloc_row", "Alloc", lambda r: S.alloc(r, 4, 2, 3),
            lambda r: np.broadcast_to(r, (4, 2, 3)),
            [Input((1, 3), broadcastable=(True, False))]),
+    # a zero value fills with stores only; -0. keeps its sign (1 / -0. is -inf)
+    OpCase("alloc_zero_fill", "Alloc",
+           lambda x: x + S.alloc(abs(x[0, 0, 0]) * 0, x.shape[0], 3, 5), lambda x: x + 0.0,
+           [F3], grad=False),
+    OpCase("alloc_negative_zero_fill", "Alloc",
+           lambda x: 1 / S.alloc(-abs(x[0, 0, 0]) * 0, x.shape[0], 3, 5),
+           lambda x: np.full((2, 3, 5), -np.inf), [F3], grad=False),
     # -- ARange --------------------------------------------------------------------------------
     OpCase("arange_float", "ARange", lambda x: x * S.arange(1, 11, 2, dtype=x.dtype),
            lambda x: x * np.arange(1, 11, 2), [Input((5,))]),
