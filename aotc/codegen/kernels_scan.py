@@ -88,16 +88,14 @@ class InnerProgram:
 def scan_params(node, ctx):
     """(template, params) for a Scan node; lowers (and optimizes) its step graph via ``ctx``."""
     from ..passes import optimize
+    from .lower import _root_of
     op = node.op
     xs, hs, zs, ws, h_out, y_out, z_out = op.inner_parts()
     nr, nn = len(op.taps), op.n_nit_sot
     prog = InnerProgram(ctx, op.inner.inputs, optimize(list(op.inner.outputs)))
     index, vars_, view_of, out_idx = prog.index, prog.vars, prog.view_of, prog.out_idx
 
-    def root(v):
-        while v in view_of:
-            v = view_of[v]
-        return v
+    root = _root_of(view_of)
     produced_by = {o: s.index for s in prog.steps for o in s.outputs}
     # the step's results are copied out, then their blocks are free for the next step
     out_releases = tuple(dict.fromkeys(

@@ -2,8 +2,9 @@
 
 Canonical form after this phase: no cast to the same dtype, no multiplication
 by one or addition of zero that leaves the type unchanged, no double negation,
-no DimShuffle that is the identity, no Subtensor of full slices only, no DimShuffle of a DimShuffle, no switch on a
-constant condition, no sum of increments of one zero matrix.
+no DimShuffle that is the identity, no Subtensor of full slices only, no
+DimShuffle of a DimShuffle, no switch on a constant condition, no sum of
+increments of one zero matrix.
 """
 import numpy as np
 
