@@ -112,8 +112,11 @@ def build(model, out, name, params, target, mode, emit, trace_rewrites, wheel, d
     progress("exporting %s" % ", ".join(n for n, _ in exports))
     trace = []
     try:
+        # with --wheel the module is also importable as the package's _core: one build
+        # serves the output folder and the wheel
         result = build_module(name, exports, out_dir=out, params=params, trace=trace,
-                              progress=progress, emit=emit, echo=click.echo)
+                              progress=progress, emit=emit, echo=click.echo,
+                              init_aliases=("_core",) if wheel else ())
     except AotcError as e:
         raise click.ClickException(str(e))
     if trace_rewrites:
@@ -122,26 +125,22 @@ def build(model, out, name, params, target, mode, emit, trace_rewrites, wheel, d
     if result is not None:
         progress("done: %s" % result["so"])
     if wheel and result is not None:
-        progress("wheel: building the package's module")
-        whl = _build_wheel(mod, model, name, exports, params, dist, progress)
+        progress("wheel: packaging %s" % result["so"])
+        whl = _build_wheel(mod, model, name, result, dist)
         progress("done: %s" % whl)
 
 
-def _build_wheel(mod, model, name, exports, params, dist, progress):
-    """The package NAME (module built as NAME._core, plus the model's declared extras)."""
-    import tempfile
-    from .build.module import build_module
+def _build_wheel(mod, model, name, built, dist):
+    """The package NAME: the module just built (importable as NAME._core), plus the model's
+    declared extras."""
     from .build.wheel import build_wheel, normalize_extras
     from .errors import AotcError
     try:
         extras = normalize_extras(getattr(mod, "__aotc_wheel_extras__", None),
                                   os.path.dirname(os.path.abspath(model)))
         version = str(getattr(mod, "__version__", "0.1.0"))
-        with tempfile.TemporaryDirectory(prefix="aotc-wheel-") as tmp:
-            core = build_module("_core", exports, out_dir=tmp, params=params, trace=[],
-                                progress=progress)
-            return build_wheel(name, core, extras, dist, version=version,
-                               summary=(mod.__doc__ or "").strip().split("\n")[0] or None)
+        return build_wheel(name, built, extras, dist, version=version,
+                           summary=(mod.__doc__ or "").strip().split("\n")[0] or None)
     except AotcError as e:
         raise click.ClickException(str(e))
 

@@ -199,7 +199,7 @@ def _write_text(text, dest):
     os.replace(tmp, dest)
 
 
-def prepare(name, exports, params=None, trace=None, progress=None):
+def prepare(name, exports, params=None, trace=None, progress=None, init_aliases=()):
     """Optimize, lower and render: (sources, files, program, manifest, stub text)."""
     progress = progress or (lambda msg: None)
     trace = [] if trace is None else trace
@@ -220,7 +220,7 @@ def prepare(name, exports, params=None, trace=None, progress=None):
     progress("rendering C")
     sources = render(program, manifest=manifest, floatx=config.floatX,
                      allow_downcast={fname: fn.allow_input_downcast for fname, fn in exports},
-                     blob=blob)
+                     blob=blob, init_aliases=init_aliases)
     files = {name + ".blob": blob_bytes} if program.shared else {}
     return sources, files, program, manifest, _stub_text(name, program, specs)
 
@@ -235,15 +235,23 @@ def _which_function(name, specs, err):
 
 
 def build_module(name, exports, out_dir="build", params=None, trace=None, progress=None,
-                 emit=None, echo=print):
+                 emit=None, echo=print, init_aliases=()):
     """Build the module ``name`` from ``exports`` ([(name, aotc.function)]) into ``out_dir``.
 
-    Returns {"so", "pyi", "manifest", "name"} (paths), or None with ``emit``
+    Returns {"so", "pyi", "manifest", "name", "init_aliases"}, or None with ``emit``
     ('graph', 'opt' or 'c'), which prints that stage instead of building.
+    ``init_aliases``: more names the .so can be imported under, as a file renamed
+    ``<alias><ext>`` (a wheel's package holds the module as ``_core``).
     """
     from ..frontend.printing import debugprint
     progress = progress or (lambda msg: None)
     trace = [] if trace is None else trace
+    for alias in init_aliases:
+        if not isinstance(alias, str) or not alias.isidentifier() or alias == name:
+            raise AotcValueError("init_aliases: expected Python identifiers other than the "
+                                 "module's name %r, got %r" % (name, alias))
+    if len(set(init_aliases)) != len(init_aliases):
+        raise AotcValueError("init_aliases: %r names an alias twice" % (list(init_aliases),))
     for fname, fn in exports:
         if not hasattr(fn, "fgraph"):
             raise AotcTypeError("export %r: expected an aotc.function, got %r" % (fname, fn))
@@ -256,7 +264,8 @@ def build_module(name, exports, out_dir="build", params=None, trace=None, progre
             outs = function_spec(fname, fn, trace)[1]
             echo("# %s\n%s" % (fname, debugprint(outs, file="str", print_type=True)))
         return None
-    sources, files, program, manifest, stub = prepare(name, exports, params, trace, progress)
+    sources, files, program, manifest, stub = prepare(name, exports, params, trace, progress,
+                                                      init_aliases)
     if emit == "c":
         for path in sorted(sources):
             echo(sources[path])
@@ -272,4 +281,5 @@ def build_module(name, exports, out_dir="build", params=None, trace=None, progre
     _publish(built, so)
     _write_text(stub, pyi)
     _write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", man)
-    return {"so": so, "pyi": pyi, "manifest": man, "name": name}
+    return {"so": so, "pyi": pyi, "manifest": man, "name": name,
+            "init_aliases": tuple(init_aliases)}

@@ -5,7 +5,8 @@ The wheel holds one package, NAME:
     NAME/__init__.py      re-exports the compiled module's functions, ``shared``,
                           ``save_params``, ``load_params``, ``__aotc__``, and the
                           names of the model's declared Python extras
-    NAME/_core<ext>.so    the compiled module (built under the name ``_core``)
+    NAME/_core<ext>.so    the compiled module, built as NAME with ``_core`` as a second
+                          import name (one build serves ``-o`` and the wheel)
     NAME/_core.pyi        its stubs
     NAME/build.json       the build manifest
     NAME/<extras>         files the model declares in ``__aotc_wheel_extras__``:
@@ -86,7 +87,11 @@ def _record_hash(data):
 
 def build_wheel(name, built, extras, dist_dir, version="0.1.0", summary=None):
     """Write the wheel for package ``name`` from ``built`` (build_module's result for the
-    module built as ``_core``) and ``extras``; returns the wheel's path."""
+    module built with ``init_aliases=("_core",)``) and ``extras``; returns the wheel's path."""
+    if "_core" not in built.get("init_aliases", ()):
+        raise AotcValueError("build_wheel: the module %s was built without the import name "
+                             "_core (build_module(..., init_aliases=('_core',))), so the "
+                             "package could not import it" % built.get("so"))
     files = {}
     with open(built["so"], "rb") as f:
         files["%s/_core%s" % (name, compiler.ext_suffix())] = f.read()

@@ -120,8 +120,12 @@ def _ndim_text(n):
     return "[%s]" % ", ".join(":" for _ in range(n)) if n else "[]"
 
 
-def render(program, manifest=None, floatx="float64", allow_downcast=None, blob=None):
+def render(program, manifest=None, floatx="float64", allow_downcast=None, blob=None,
+           init_aliases=()):
     """Sources for ``program``: ``{'<name>.c': text}``.
+
+    ``init_aliases``: more names the module can be imported under (each gets a
+    ``PyInit_<alias>`` that is ``PyInit_<name>``).
 
     ``blob`` = (file name, offsets, shapes): the shared variables' initial values,
     assembled into the module from that file (placed beside the C source).
@@ -161,7 +165,8 @@ def render(program, manifest=None, floatx="float64", allow_downcast=None, blob=N
     m = _NS(name=program.name, version=__version__, graph_hash=ghash,
             runtime=_runtime_text("\n".join(kernels)), consts=consts, kernels=kernels, functions=funcs,
             pysrc_lines=[c_string(line + "\n") for line in pysrc.split("\n")],
-            blob=c_string(blob[0]) if blob is not None and program.shared else "")
+            blob=c_string(blob[0]) if blob is not None and program.shared else "",
+            init_aliases=list(init_aliases))
     return {program.name + ".c": render_template("c/module.c.j2", m=m)}
 
 

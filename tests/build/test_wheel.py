@@ -64,6 +64,28 @@ def test_wheel_holds_package_module_extras_and_record(wheel):
         meta = zf.read("tiny_sentiment-0.0.1.dist-info/METADATA").decode()
         assert "Requires-Dist: numpy" in meta
         assert json.loads(zf.read("tiny_sentiment/build.json"))["functions"]["predict"]
+        # one build serves both: the package's _core is the -o folder's module, byte for byte
+        so = [n for n in names if n.endswith(".so")][0]
+        built = wheel[0] / "build" / ("tiny_sentiment" + so[len("tiny_sentiment/_core"):])
+        assert zf.read(so) == built.read_bytes()
+
+
+def test_build_module_refuses_bad_import_aliases(tmp_path):
+    from aotc.build.module import build_module
+    from aotc.errors import AotcValueError
+    for bad in (("tiny",), ("not an identifier",), ("_core", "_core"), (3,)):
+        with pytest.raises(AotcValueError, match="init_aliases"):
+            build_module("tiny", [], out_dir=str(tmp_path), init_aliases=bad)
+
+
+def test_build_wheel_refuses_a_module_without_the_core_import_name(tmp_path):
+    from aotc.build.wheel import build_wheel
+    from aotc.errors import AotcValueError
+    built = {"so": "x.so", "pyi": "x.pyi", "manifest": "x.build.json", "name": "x",
+             "init_aliases": ()}
+    with pytest.raises(AotcValueError, match="without the import name _core"):
+        build_wheel("x", built, [], str(tmp_path))
+    assert os.listdir(tmp_path) == []
 
 
 def _numpy_only_venv(tmp, wheel_path):
@@ -125,7 +147,8 @@ def test_wheel_in_numpy_only_venv_classifies_text(wheel, tmp_path):
                          env={"PATH": str(empty), "HOME": str(tmp_path)}, cwd=str(tmp_path))
     assert res.returncode == 0, res.stdout + res.stderr
     out = json.loads(res.stdout.strip().splitlines()[-1])
-    assert out["module"] == "_core"
+    # the package imports the module built as tiny_sentiment through its _core import name
+    assert out["module"] == "tiny_sentiment"
     # the same computation in this process, from the model's own functions
     sys.path.insert(0, SENTIMENT)
     try:
