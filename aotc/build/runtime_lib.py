@@ -49,6 +49,36 @@ AOTC_T_API int aotc_t_dgemm_strided_ci(long M, long N, long K, double alpha, con
                                        double beta, const double *Ci, long rsci, long csci,
                                        double *C, long rsc, long csc)
 { return aotc_dgemm_strided_ci(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, Ci, rsci, csci, C, rsc, csc); }
+/* the _pk entry with a B packed beforehand (aotc_bpack: a loop's invariant operand):
+ * pack = 0 passes no pack, 1 packs B, 2 packs Bp (another array) instead */
+#define AOTC_T_GEMM_PK(ch, T)                                                               \
+AOTC_T_API int aotc_t_##ch##gemm_strided_pk(long M, long N, long K, T alpha, const T *A,      \
+                                           long rsa, long csa, const T *B, long rsb,        \
+                                           long csb, T beta, const T *Ci, long rsci,        \
+                                           long csci, T *C, long rsc, long csc, int pack,   \
+                                           const T *Bp, T *after)                            \
+{                                                                                           \
+    aotc_bpack pk;                                                                          \
+    memset(&pk, 0, sizeof pk);                                                              \
+    void *buf = NULL;                                                                       \
+    if (pack) {                                                                             \
+        buf = malloc(aotc_##ch##gemm_bpack_bytes(K, N) + 64);                               \
+        if (buf == NULL)                                                                    \
+            return -2;                                                                      \
+        aotc_##ch##gemm_bpack_fill(&pk, buf, pack == 2 ? Bp : B, rsb, csb, K, N);           \
+    }                                                                                       \
+    /* what B holds from now on: only the packed panels may be read */                     \
+    if (after != NULL)                                                                      \
+        for (long p = 0; p < K; p++)                                                        \
+            for (long j = 0; j < N; j++)                                                    \
+                ((T *)B)[p * rsb + j * csb] = *after;                                       \
+    int rc = aotc_##ch##gemm_strided_pk(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta,     \
+                                        Ci, rsci, csci, C, rsc, csc, pack ? &pk : NULL);    \
+    free(buf);                                                                              \
+    return rc;                                                                              \
+}
+AOTC_T_GEMM_PK(s, float)
+AOTC_T_GEMM_PK(d, double)
 
 static double aotc_t_now(void)
 {

@@ -141,6 +141,7 @@ def gemm(node):
                 a_t=C_TYPE[a.dtype], b_t=C_TYPE[b.dtype], out_t=out_t, mul_t=mul_t, mode=mode,
                 a_size=itemsize(a.dtype), b_size=itemsize(b.dtype), out_size=itemsize(dt),
                 a_conv=(mode == "blas" and a.dtype != dt), b_conv=(mode == "blas" and b.dtype != dt),
+                gemm="aotc_sgemm" if dt == "float32" else "aotc_dgemm",
                 gemm_fn="aotc_sgemm_strided" if dt == "float32" else "aotc_dgemm_strided",
                 zero="0.0f" if dt == "float32" else "0.0",
                 one="1.0f" if dt == "float32" else "1.0",

@@ -18,7 +18,10 @@ the functions.  ``templates/c/scan.c.j2`` then renders one C function that
   step 0, when their row shape is known) and the other shared buffer, after
   checking each shape;
 - releases the step's temporaries after each step, so the arena's blocks are
-  reused by the next step: memory does not grow with n_steps.
+  reused by the next step: memory does not grow with n_steps;
+- gives each inner GEMM whose B operand is a loop invariant (a non-sequence or
+  a constant, or a view of one) a slot for B packed once (aotc_bpack): the
+  first step packs it, the others read the panels.
 
 Inner steps tag their allocations with module-unique tags (``r->cur``), so
 that the memory plan's releases inside the body never touch outer blocks.
@@ -43,11 +46,13 @@ def _text(s):
     return c_string(s).replace("%", "%%").replace("*/", "* /")
 
 
-def inner_steps(steps, base, context=None):
+def inner_steps(steps, base, context=None, bpack=None):
     """The template records of an inner program's steps, tagged from ``base``; ``where``
-    names the step's node (after ``context``, when given) for error messages."""
+    names the step's node (after ``context``, when given) for error messages; ``bpack``
+    maps a step to its slot of B packed for the loop (-1: none)."""
+    bpack = bpack or {}
     return tuple(Rec(dict(
-        kernel=s.kernel, tag=base + s.index, donate=int(s.donate),
+        kernel=s.kernel, tag=base + s.index, donate=int(s.donate), bpack=bpack.get(s.index, -1),
         ins=", ".join("&v[%d]" % i for i in s.inputs) or "NULL",
         outs=", ".join("&v[%d]" % o for o in s.outputs) or "NULL",
         where=_text("%s%s (created at %s)" % (context + ", in " if context else "", s.op,
@@ -61,7 +66,7 @@ class InnerProgram:
     (``index``, ``vars``), ``view_of``, planned ``steps``, output variables ``out_idx``,
     and ``body``, the record templates/c/support_inner.c.j2 renders."""
 
-    def __init__(self, ctx, inputs, values, within=None, context=None):
+    def __init__(self, ctx, inputs, values, within=None, context=None, invariant=()):
         from .lower import _plan_releases, var_table
         add_var, self.index, self.vars = var_table()
         for v in inputs:
@@ -77,12 +82,31 @@ class InnerProgram:
         # inner steps tag their blocks from here: unique in the module
         self.base = TAG_BASE + TAG_STRIDE * ctx.n_inner
         ctx.n_inner += 1
+        self.bpack = self._invariant_b(ctx, [self.index[id(v)] for v in invariant])
         self.body = Rec(dict(
-            nv=max(1, len(self.vars)),
+            nv=max(1, len(self.vars)), n_bpack=len(self.bpack),
             consts=tuple(Rec(dict(var=c.var, slot=c.slot, ndim=self.vars[c.var].ndim,
                                   itemsize=itemsize(self.vars[c.var].dtype)))
                          for c in consts),
-            steps=inner_steps(self.steps, self.base, context)))
+            steps=inner_steps(self.steps, self.base, context, self.bpack)))
+
+    def _invariant_b(self, ctx, invariant):
+        """{step index: slot} for the GEMM steps whose B is the same at every run of the
+        body: a view of an ``invariant`` input (the loop's non-sequences) or a constant.
+        Nothing in a body writes over those (only temporaries are donated), so B's
+        packing stays good for the whole loop."""
+        from .lower import _root_of
+        root = _root_of(self.view_of)
+        fixed = set(invariant) | {k for k, v in enumerate(self.vars) if v.kind == "const"}
+        kernels = {k.name: k for k in ctx.kernels.values()}
+        slots = {}
+        for s in self.steps:
+            k = kernels[s.kernel]
+            if k.template != "c/gemm" or k.params.mode != "blas" or k.params.nb != 2:
+                continue
+            if root(s.inputs[k.params.ib]) in fixed:
+                slots[s.index] = len(slots)
+        return slots
 
 
 def scan_params(node, ctx):
@@ -92,7 +116,8 @@ def scan_params(node, ctx):
     op = node.op
     xs, hs, zs, ws, h_out, y_out, z_out = op.inner_parts()
     nr, nn = len(op.taps), op.n_nit_sot
-    prog = InnerProgram(ctx, op.inner.inputs, optimize(list(op.inner.outputs)))
+    prog = InnerProgram(ctx, op.inner.inputs, optimize(list(op.inner.outputs)),
+                        invariant=ws)
     index, vars_, view_of, out_idx = prog.index, prog.vars, prog.view_of, prog.out_idx
 
     root = _root_of(view_of)

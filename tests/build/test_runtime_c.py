@@ -63,6 +63,12 @@ def _declare(lib):
         f.restype = c_int
         f.argtypes = [c_long, c_long, c_long, real, vp, c_long, c_long, vp, c_long, c_long,
                       real, vp, c_long, c_long, vp, c_long, c_long]
+    for name, real in (("aotc_t_sgemm_strided_pk", ctypes.c_float),
+                       ("aotc_t_dgemm_strided_pk", ctypes.c_double)):
+        f = getattr(lib, name)
+        f.restype = c_int
+        f.argtypes = [c_long, c_long, c_long, real, vp, c_long, c_long, vp, c_long, c_long,
+                      real, vp, c_long, c_long, vp, c_long, c_long, c_int, vp, vp]
     lib.aotc_t_vmath.restype = c_int
     lib.aotc_t_vmath.argtypes = [c_int, c_int, vp, vp, c_long]
     lib.aotc_t_force_isa.argtypes = [c_int]
@@ -810,3 +816,53 @@ def test_pool_runs_every_task_once_per_region(rt, tasks, busy):
         for p in spinners:
             p.kill()
             p.wait()
+
+
+#: (M, N, K) for B packed beforehand: partial panels, 2 and 3 depth blocks (KC 256), an
+#: LSTM step (16 x 512 x 128), the pool's column split (64 x 520 x 300), M > MB; and
+#: the GEMV shapes, which read B in place and leave the pack alone
+PK_SHAPES = [(2, 5, 7), (16, 512, 128), (7, 40, 300), (13, 33, 513), (64, 520, 300),
+             (150, 260, 120), (1, 67, 33), (67, 1, 33)]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("isa", ISAS)
+def test_gemm_with_b_packed_beforehand_gives_the_same_bits(rt, isa, dtype, threads):
+    """aotc_bpack (a loop's invariant B, packed at its first step): the product reads the
+    panels alone -- B overwritten with NaN after packing changes nothing -- and gives
+    the same bits as the call that packs per call or reads B in place, for every B
+    layout, depth block, partial panel and the pool's split.  A pack of another array
+    is not used."""
+    _use_isa(rt, isa)
+    rt.aotc_t_set_num_threads(threads)
+    ch = "s" if dtype == "float32" else "d"
+    plain = getattr(rt, "aotc_t_%sgemm_strided_ci" % ch)
+    pk = getattr(rt, "aotc_t_%sgemm_strided_pk" % ch)
+    rng = np.random.default_rng([47, threads, DTYPES.index(dtype)])
+    nan = np.array([np.nan], dtype)
+    for M, N, K in PK_SHAPES:
+        for lb in ("row", "col", "step", "neg"):
+            alpha, beta = ALPHA_BETA[(M + lb.__len__()) % len(ALPHA_BETA)]
+            a = rng.standard_normal((M, K)).astype(dtype)
+            _, b = _layout(rng, K, N, lb, dtype)
+            ci = rng.standard_normal((M, N)).astype(dtype)
+            args = lambda c: (M, N, K, alpha, a.ctypes.data, K, 1,  # noqa: E731
+                              b.ctypes.data, *_elem_strides(b), beta, ci.ctypes.data, N, 1,
+                              c.ctypes.data, N, 1)
+            what = "%s %s %d thread(s) M=%d N=%d K=%d B %s" % (
+                ISA_NAMES[isa], dtype, threads, M, N, K, lb)
+            want = np.full((M, N), np.nan, dtype)
+            assert plain(*args(want)) == 0, what
+            ref, terms = _reference_product(alpha, a, b, beta, ci)
+            _check_product(want, ref, terms, K, dtype, what)
+            # a pack of another array (same layout) is not this B: B is read
+            _, other = _layout(rng, K, N, lb, dtype)
+            got = np.full((M, N), np.nan, dtype)
+            assert pk(*args(got), 2, other.ctypes.data, None) == 0, what
+            assert np.array_equal(got, want), what + ": a pack of another B was used"
+            # packed, then B overwritten: the panels alone (GEMV reads B in place)
+            got = np.full((M, N), np.nan, dtype)
+            gemv = M == 1 or N == 1
+            assert pk(*args(got), 1, None, None if gemv else nan.ctypes.data) == 0, what
+            assert np.array_equal(got, want), what + ": packed B gave other bits"
