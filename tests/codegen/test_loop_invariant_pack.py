@@ -65,3 +65,28 @@ def test_packed_loop_and_gradient_match_the_reference_on_one_and_two_threads(kin
     for k, (p, q, w) in enumerate(zip(one, two, want)):
         np.testing.assert_array_equal(p, q, err_msg="output %d: 1 vs 2 threads" % k)
         np.testing.assert_allclose(p, w, err_msg="output %d" % k, **tol)
+
+
+def test_a_nested_loop_packs_each_outer_steps_weight_afresh():
+    """The inner loop's weight is the outer step's temporary (the same arena block at
+    every outer step, other values): each run of the inner loop packs its own."""
+    S = T.dtensor3("S")
+    X = T.dtensor3("X")
+    h0 = T.dmatrix("h0")
+
+    def outer(s_t, X, h0):
+        w = s_t * 2.0 + 0.1
+
+        def inner(x_t, h, w):
+            return T.tanh(x_t + T.dot(h, w))
+        hs, _ = aotc.scan(inner, sequences=X, outputs_info=h0, non_sequences=[w])
+        return hs[-1]
+    out, _ = aotc.scan(outer, sequences=S, non_sequences=[X, h0])
+    f = aotc.function([S, X, h0], out)
+    assert f._impl.backend == "c"
+    (src,) = prepare("m", [("f", f)])[0].values()
+    assert len(re.findall(r"r->bpack = &bpk\[\d+\]", src)) == 1
+    rng = np.random.RandomState(5)
+    vals = [rng.randn(4, 6, 6) * 0.3, rng.randn(3, 5, 6), rng.randn(5, 6)]
+    want = evaluate([out], {id(v): a for v, a in zip((S, X, h0), vals)})[0]
+    np.testing.assert_allclose(f(*vals), want, rtol=1e-12, atol=1e-12)
