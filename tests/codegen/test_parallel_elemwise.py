@@ -67,3 +67,27 @@ def test_split_rows_match_one_thread_and_numpy(case, dtype):
     np.testing.assert_array_equal(one, two)
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == "float32" else dict(rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(two, _ref(a, b, m, c), **tol)
+
+
+@pytest.mark.parametrize("threads", [2, 1])
+def test_large_zero_fill_splits_over_the_pool_and_covers_every_byte(threads):
+    """Alloc of zeros from 1 MB (support_shape's aotc_fill_zero) splits the fill over the
+    pool.  The zeros are a temporary here, so the second call gets the first call's
+    block back from the block cache, dirty everywhere: a chunk the split missed keeps
+    the first call's rows and changes the column sums."""
+    x = T.dmatrix("x")
+    i = T.lvector("i")
+    out = T.inc_subtensor(T.zeros((600, 700))[i], x).sum(axis=0)    # 3.4 MB of zeros
+    f = aotc.function([x, i], out)
+    assert f._impl.backend == "c"
+    mod = f._impl.module
+    rng = np.random.RandomState(1)
+    mod._set_num_threads(threads)
+    try:
+        for rows in (np.arange(600), np.array([3, 599, 3])):
+            xv = rng.rand(len(rows), 700) + 1
+            want = np.zeros((600, 700))
+            np.add.at(want, rows, xv)
+            np.testing.assert_allclose(f(xv, rows), want.sum(axis=0), rtol=1e-12)
+    finally:
+        mod._set_num_threads(0)

@@ -184,6 +184,16 @@ _add(
     OpCase("gemm_transposed_c", "Gemm", lambda c, a, b: blas.gemm(c.T, a, b),
            lambda c, a, b: c.T + np.dot(a, b), [Input((4, 3)), Input((3, 5)), Input((5, 4))],
            rtol=1e-5),
+    # a bias row is read in place with row stride 0, also by the GEMV kernels (one
+    # column: a dot per row, or with a transposed a, an axpy over its columns)
+    OpCase("gemm_bias_row_one_column", "Gemm",
+           lambda c, a, b: blas.gemm(c.dimshuffle("x", 0), a, b),
+           lambda c, a, b: c[None, :] + np.dot(a, b), [Input((1,)), Input((3, 5)), Input((5, 1))],
+           rtol=1e-5),
+    OpCase("gemm_bias_row_one_column_at", "Gemm",
+           lambda c, a, b: blas.gemm(c.dimshuffle("x", 0), a.T, b),
+           lambda c, a, b: c[None, :] + np.dot(a.T, b),
+           [Input((1,)), Input((5, 3)), Input((5, 1))], rtol=1e-5),
 )
 
 _add(
