@@ -71,7 +71,7 @@ if any(v in os.environ for v in _SLOW_VARS):
 import numpy as np  # noqa: E402  (after the re-exec, so OpenBLAS never sees them)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import median_rounds  # noqa: E402
+from _timing import median_rounds, round_trip_probe  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(ROOT, "samples", "sentiment", "model.py")
@@ -635,6 +635,10 @@ def main():
         if os.getloadavg()[0] > len(os.sched_getaffinity(0)) - 0.5:
             print("WARNING: the machine is busy; multi-threaded rows oversubscribe the cores, "
                   "which hurts runtimes that spin-wait (OpenMP: torch; ONNX Runtime) most")
+        round_trip = round_trip_probe(tmp)
+        if round_trip is not None:
+            print("CPU round trip (a cache line between the first two CPUs, what each "
+                  "hand-off between threads pays): %.0f ns" % round_trip())
         for peer in PEERS:
             if peer in skipped:
                 print("%s: skipped: %s" % (peer, skipped[peer]))
@@ -800,6 +804,10 @@ def main():
                                            " + ".join("%s %.1f" % p for p in parts)))
     print()
     print("load average at the end: %.2f %.2f %.2f" % os.getloadavg())
+    if round_trip is not None:
+        print("CPU round trip at the end: %.0f ns (about 100 when the two CPUs share a "
+              "cache; on a virtual machine it changes with the host's placement)"
+              % round_trip())
     print("Notes:")
     notes += [
         "equality checks use the weights above set in every contender; timing uses a full "
