@@ -111,7 +111,9 @@ def _pysrc(program, ghash, manifest, floatx, allow_downcast, blob):
         else:
             specs.append((s.name, s.dtype, s.broadcastable, -1, ()))
     m = _NS(name=program.name, version=__version__, graph_hash=ghash,
-            manifest_json=repr(json.dumps(manifest, sort_keys=True)), floatx_lit=repr(floatx),
+            # a Python literal (keys sorted, ASCII): the module need not import json
+            manifest_lit=ascii(json.loads(json.dumps(manifest, sort_keys=True))),
+            floatx_lit=repr(floatx),
             shared_specs=repr(tuple(specs)), functions=funcs)
     return render_template("pymodule/runtime.py.j2", m=m)
 

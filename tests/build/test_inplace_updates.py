@@ -61,9 +61,31 @@ def test_the_plan_marks_the_update_kernels_and_not_the_kept_old_value():
     assert not any(s.overwrite for s in keep_fn.steps)        # W is an output there
 
 
+def test_initial_values_are_read_only_views_until_the_first_update(mod):
+    """No copy of the embedded weights at import: a value starts as a read-only view of
+    the module's blob, the C side never writes it, and the first update makes a new,
+    writeable array (later updates write over that one: next test)."""
+    m, _ = mod
+    W = m.shared["W"].get_value(borrow=True)
+    assert not W.flags.writeable and not W.flags.owndata
+    with pytest.raises(ValueError, match="read-only"):
+        W[0, 0] = 1.0
+    W0 = W.copy()
+    x = np.random.RandomState(2).randn(5, 4)
+    want_cost, want_W, _ = _ref_step(x, W0, m.shared["m"].get_value())
+    np.testing.assert_allclose(m.step(x), want_cost, rtol=1e-12)
+    np.testing.assert_array_equal(W, W0)                      # the blob is untouched
+    W1 = m.shared["W"].get_value(borrow=True)
+    assert W1.flags.writeable and W1 is not W
+    np.testing.assert_allclose(W1, want_W, rtol=1e-12)
+    del W, W1
+
+
 def test_the_update_kernel_writes_over_the_old_value(mod):
     m, _ = mod
     x = np.random.RandomState(1).randn(5, 4)
+    if not m.shared["W"].get_value(borrow=True).flags.writeable:
+        m.step(x)                  # the initial values are the blob's: read-only
     W0, m0 = m.shared["W"].get_value(), m.shared["m"].get_value()
     # weak references: a reference of ours would make the arrays held by someone else
     arrays = (weakref.ref(m.shared["W"]._value), weakref.ref(m.shared["m"]._value))
