@@ -468,6 +468,47 @@ def test_save_params_writes_plain_npz(logreg, tmp_path):
         np.testing.assert_array_equal(data["b"], b)
 
 
+def _misaligned(a, by=16):
+    """A C-contiguous copy of a whose data starts `by` bytes past a 64-byte boundary."""
+    buf = np.empty(a.nbytes + 128, np.uint8)
+    off = (-buf.ctypes.data % 64) + by
+    out = buf[off:off + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
+
+
+def test_shared_values_start_on_a_cache_line(logreg, tmp_path):
+    """set_value and load_params give a value an array of its own that starts on a 64-byte
+    boundary whatever the given array's address (NumPy's allocator gives 16); borrow=True
+    keeps the caller's array only where it already does."""
+    W, b = make_params(14)
+    x = np.random.RandomState(14).randn(7, N_IN)
+    for by in (0, 8, 16, 48):
+        Wm = _misaligned(W, by)
+        assert Wm.ctypes.data % 64 == by
+        for borrow in (False, True):
+            logreg.shared["W"].set_value(Wm, borrow=borrow)
+            logreg.shared["b"].set_value(b)
+            got = logreg.shared["W"].get_value(borrow=True)
+            assert got.ctypes.data % 64 == 0, (by, borrow)
+            assert got.flags.c_contiguous and got.flags.writeable
+            assert (got is Wm) == (borrow and by == 0), (by, borrow)
+            np.testing.assert_array_equal(got, W)
+            np.testing.assert_allclose(logreg.predict(x), ref_predict(x, W, b), rtol=1e-12)
+    path = str(tmp_path / "p.npz")
+    np.savez(path, W=W, b=b)
+    logreg.load_params(path)
+    for name, ref in (("W", W), ("b", b)):
+        got = logreg.shared[name].get_value(borrow=True)
+        assert got.ctypes.data % 64 == 0, name
+        np.testing.assert_array_equal(got, ref)
+    # a strided array given with borrow=True is copied too
+    logreg.shared["W"].set_value(np.asfortranarray(W), borrow=True)
+    got = logreg.shared["W"].get_value(borrow=True)
+    assert got.flags.c_contiguous and got.ctypes.data % 64 == 0
+    np.testing.assert_array_equal(got, W)
+
+
 # ---------------------------------------------------------------- threads
 
 def _in_threads(n, target):
