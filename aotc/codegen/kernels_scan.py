@@ -66,7 +66,7 @@ class InnerProgram:
     (``index``, ``vars``), ``view_of``, planned ``steps``, output variables ``out_idx``,
     and ``body``, the record templates/c/support_inner.c.j2 renders."""
 
-    def __init__(self, ctx, inputs, values, within=None, context=None, invariant=()):
+    def __init__(self, ctx, inputs, values, within=None, context=None, invariant=None):
         from .lower import _plan_releases, var_table
         add_var, self.index, self.vars = var_table()
         for v in inputs:
@@ -82,7 +82,10 @@ class InnerProgram:
         # inner steps tag their blocks from here: unique in the module
         self.base = TAG_BASE + TAG_STRIDE * ctx.n_inner
         ctx.n_inner += 1
-        self.bpack = self._invariant_b(ctx, [self.index[id(v)] for v in invariant])
+        # a loop body (``invariant``: the loop's non-sequences) packs its invariant GEMM
+        # operands once (a scan's template declares the slots); a branch side runs once
+        self.bpack = ({} if invariant is None else
+                      self._invariant_b(ctx, [self.index[id(v)] for v in invariant]))
         self.body = Rec(dict(
             nv=max(1, len(self.vars)), n_bpack=len(self.bpack),
             consts=tuple(Rec(dict(var=c.var, slot=c.slot, ndim=self.vars[c.var].ndim,

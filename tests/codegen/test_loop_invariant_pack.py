@@ -90,3 +90,25 @@ def test_a_nested_loop_packs_each_outer_steps_weight_afresh():
     vals = [rng.randn(4, 6, 6) * 0.3, rng.randn(3, 5, 6), rng.randn(5, 6)]
     want = evaluate([out], {id(v): a for v, a in zip((S, X, h0), vals)})[0]
     np.testing.assert_allclose(f(*vals), want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["constant", "input"])
+def test_a_branch_of_ifelse_takes_no_packed_slot(kind):
+    """A branch side runs once: its product on a constant (or an input) gets no slot,
+    and the module compiles (a slot there named the scan's array of packs, which a
+    branch does not declare)."""
+    from aotc.ifelse import ifelse
+    c = T.dscalar("c")
+    x = T.dmatrix("x")
+    W = T.dmatrix("W")
+    B = T.constant(np.arange(12.0).reshape(3, 4) / 7.0) if kind == "constant" else W
+    y = ifelse(T.gt(c, 0), T.dot(x, B) + 1.0, T.zeros((x.shape[0], 4)) + x.sum())
+    f = aotc.function([c, x, W], y, on_unused_input="ignore")
+    assert f._impl.backend == "c"
+    (src,) = prepare("m", [("f", f)])[0].values()
+    assert "bpk" not in src
+    rng = np.random.RandomState(6)
+    xv, Wv = rng.randn(5, 3), rng.randn(3, 4)
+    for cv in (1.0, -1.0):
+        want = evaluate([y], {id(c): np.asarray(cv), id(x): xv, id(W): Wv})[0]
+        np.testing.assert_allclose(f(cv, xv, Wv), want, rtol=1e-12, atol=1e-12)
