@@ -299,6 +299,28 @@ def _at(node):
     return ("\n  at:   %s" % node.src_loc) if node.src_loc is not None else ""
 
 
+#: where a shared value's array starts: a cache line, as in a built module (see
+#: templates/pymodule/runtime.py.j2).  NumPy's allocator gives 16 bytes, and the compiled
+#: kernels' 32-byte loads from such an array straddle two lines every other load.
+_ALIGN = 64
+
+
+def _own_copy(value):
+    """A copy of a shared value; an ndarray's is C-contiguous and starts on a cache line."""
+    if not isinstance(value, np.ndarray):
+        return value.copy()
+    buf = np.empty(value.nbytes + _ALIGN, np.uint8)
+    off = -buf.__array_interface__["data"][0] % _ALIGN
+    out = buf[off:off + value.nbytes].view(value.dtype).reshape(value.shape)
+    out[...] = value
+    return out
+
+
+def _on_a_line(arr):
+    return (isinstance(arr, np.ndarray) and arr.flags.c_contiguous
+            and arr.__array_interface__["data"][0] % _ALIGN == 0)
+
+
 class SharedContainer:
     __slots__ = ("value",)
 
@@ -311,8 +333,8 @@ class SharedVariable(Variable):
 
     def __init__(self, type, value, name=None):
         super().__init__(type, name=name)
-        self.container = SharedContainer(type.filter(value, allow_downcast=None,
-                                                     what="shared %s" % (name or "")).copy())
+        self.container = SharedContainer(_own_copy(type.filter(
+            value, allow_downcast=None, what="shared %s" % (name or ""))))
         self.default_update = None
 
     def get_value(self, borrow=False, return_internal_type=False):
@@ -321,9 +343,12 @@ class SharedVariable(Variable):
         return v if borrow else v.copy()
 
     def set_value(self, value, borrow=False):
-        """Replace the value (copied unless borrow); the shape may change."""
+        """Replace the value (copied unless borrow); the shape may change.  The copy
+        starts on a cache line; ``borrow=True`` keeps ``value`` itself where it is a
+        C-contiguous array that already does (else it is copied too)."""
         arr = self.type.filter(value, allow_downcast=None, what="set_value of %s" % (self.name or "shared"))
-        self.container.value = arr if (borrow and arr is value) else np.array(arr, copy=True)
+        keep = borrow and arr is value and _on_a_line(arr)
+        self.container.value = arr if keep else _own_copy(arr)
 
     @property
     def value(self):

@@ -89,9 +89,9 @@ def _check(seed):
                                        err_msg="seed %d, c=%s, output %d" % (seed, cv, k))
 
 
-#: seeds whose programs hold a loop (1, 3), a branch (27), both (10, 20, 29), at batch 1
-#: (1, 3), with gradients (all but 20), in float32 (10, 27, 29)
-SEEDS = [1, 3, 10, 20, 27, 29]
+#: seeds whose programs hold a loop (1), a branch (27), both (10, 20), at batch 1 (1), with
+#: gradients (1, 10, 27), in float32 (10, 27)
+SEEDS = [1, 10, 20, 27]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
