@@ -33,7 +33,7 @@ def test_only_invariant_operands_get_a_packed_slot(kind, slots):
     ins, hs = _rnn(kind)
     f = aotc.function(ins, hs, on_unused_input="ignore")
     (src,) = prepare("m", [("f", f)])[0].values()
-    assert len(re.findall(r"r->bpack = &bpk\[\d+\]", src)) == slots
+    assert len(re.findall(r"r->bpack = bpk_use \? &bpk_use\[\d+\]", src)) == slots
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -48,23 +48,25 @@ def test_packed_loop_and_gradient_match_the_reference_on_one_and_two_threads(kin
     f = aotc.function(ins, outs)
     assert f._impl.backend == "c"
     rng = np.random.RandomState(3)
-    H, Bn, n = 300, 16, 4
-    vals = [rng.randn(n, Bn, H).astype(dtype), rng.rand(n).astype(dtype),
-            (rng.randn(H, H) * 0.05).astype(dtype), rng.randn(Bn, H).astype(dtype)]
+    H, Bn = 300, 16
     mod = f._impl.module
-    try:
-        mod._set_num_threads(2)
-        two = f(*vals)
-        mod._set_num_threads(1)
-        one = f(*vals)
-    finally:
-        mod._set_num_threads(0)
-    given = {id(v): a for v, a in zip(ins, vals)}
-    want = evaluate(outs, given)
-    tol = dict(rtol=2e-4, atol=2e-4) if dtype == "float32" else dict(rtol=1e-10, atol=1e-10)
-    for k, (p, q, w) in enumerate(zip(one, two, want)):
-        np.testing.assert_array_equal(p, q, err_msg="output %d: 1 vs 2 threads" % k)
-        np.testing.assert_allclose(p, w, err_msg="output %d" % k, **tol)
+    # 4 steps pack B; 2 steps (under AOTC_BPACK_MIN_STEPS) read it in place
+    for n in (4, 2):
+        vals = [rng.randn(n, Bn, H).astype(dtype), rng.rand(n).astype(dtype),
+                (rng.randn(H, H) * 0.05).astype(dtype), rng.randn(Bn, H).astype(dtype)]
+        try:
+            mod._set_num_threads(2)
+            two = f(*vals)
+            mod._set_num_threads(1)
+            one = f(*vals)
+        finally:
+            mod._set_num_threads(0)
+        given = {id(v): a for v, a in zip(ins, vals)}
+        want = evaluate(outs, given)
+        tol = dict(rtol=2e-4, atol=2e-4) if dtype == "float32" else dict(rtol=1e-10, atol=1e-10)
+        for k, (p, q, w) in enumerate(zip(one, two, want)):
+            np.testing.assert_array_equal(p, q, err_msg="n=%d output %d: 1 vs 2 threads" % (n, k))
+            np.testing.assert_allclose(p, w, err_msg="n=%d output %d" % (n, k), **tol)
 
 
 def test_a_nested_loop_packs_each_outer_steps_weight_afresh():
@@ -85,7 +87,7 @@ def test_a_nested_loop_packs_each_outer_steps_weight_afresh():
     f = aotc.function([S, X, h0], out)
     assert f._impl.backend == "c"
     (src,) = prepare("m", [("f", f)])[0].values()
-    assert len(re.findall(r"r->bpack = &bpk\[\d+\]", src)) == 1
+    assert len(re.findall(r"r->bpack = bpk_use \? &bpk_use\[\d+\]", src)) == 1
     rng = np.random.RandomState(5)
     vals = [rng.randn(4, 6, 6) * 0.3, rng.randn(3, 5, 6), rng.randn(5, 6)]
     want = evaluate([out], {id(v): a for v, a in zip((S, X, h0), vals)})[0]
