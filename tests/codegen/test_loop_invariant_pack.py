@@ -33,7 +33,7 @@ def test_only_invariant_operands_get_a_packed_slot(kind, slots):
     ins, hs = _rnn(kind)
     f = aotc.function(ins, hs, on_unused_input="ignore")
     (src,) = prepare("m", [("f", f)])[0].values()
-    assert len(re.findall(r"r->bpack = bpk_use \? &bpk_use\[\d+\]", src)) == slots
+    assert len(re.findall(r"r->bpack = bpk \? &bpk\[\d+\]", src)) == slots
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -87,7 +87,7 @@ def test_a_nested_loop_packs_each_outer_steps_weight_afresh():
     f = aotc.function([S, X, h0], out)
     assert f._impl.backend == "c"
     (src,) = prepare("m", [("f", f)])[0].values()
-    assert len(re.findall(r"r->bpack = bpk_use \? &bpk_use\[\d+\]", src)) == 1
+    assert len(re.findall(r"r->bpack = bpk \? &bpk\[\d+\]", src)) == 1
     rng = np.random.RandomState(5)
     vals = [rng.randn(4, 6, 6) * 0.3, rng.randn(3, 5, 6), rng.randn(5, 6)]
     want = evaluate([out], {id(v): a for v, a in zip((S, X, h0), vals)})[0]
