@@ -36,7 +36,8 @@ def ifelse_params(node, ctx, then_nodes, else_nodes, boundary):
     """(template, params, step inputs) for a lazy IfElse node."""
     n = node.op.n_outs
     cond = node.inputs[0]
-    params = dict(label=_text(str(node.op)), cond_t=C_TYPE[cond.dtype], sides=(
+    params = dict(label=_text(str(node.op)), cond_t=C_TYPE[cond.dtype],
+                  n_outer_in=1 + len(boundary), sides=(
         _side(ctx, node, "then", then_nodes, boundary, node.inputs[1:1 + n]),
         _side(ctx, node, "else", else_nodes, boundary, node.inputs[1 + n:])))
     return "c/ifelse", params, [cond] + list(boundary)

@@ -151,6 +151,10 @@ class Apply:
         self.outputs = list(outputs)
         for i, out in enumerate(self.outputs):
             out.owner, out.index = self, i
+        # a node a rewrite builds (make_node, not op(...)) inside src_loc_override
+        # points at the line of the node it replaces
+        if src_loc is None and _SRC_OVERRIDE:
+            src_loc = _SRC_OVERRIDE[-1]
         self.src_loc = src_loc
         self.tag = Tag()
 
