@@ -1,4 +1,5 @@
-"""Errors inside a loop body or an ifelse branch, raised by a built module.
+"""Errors inside a loop body or an ifelse branch, or in a node that does two ops'
+work, raised by a built module.
 
 The module cannot re-run the graph by reference to find the user's node (aotc.function
 does), so its message carries both levels: the inner node that failed (which step or
@@ -25,7 +26,8 @@ def _lines():
     """The line numbers, in this file, of the statements the messages must point at."""
     text = open(__file__).read().splitlines()
     return {tag: 1 + next(i for i, ln in enumerate(text) if ln.rstrip().endswith("# " + tag))
-            for tag in ("masked scan", "masked step", "gather scan", "gather step", "branch")}
+            for tag in ("masked scan", "masked step", "gather scan", "gather step", "branch",
+                        "lookup")}
 
 
 def _model():
@@ -51,7 +53,15 @@ def _model():
     a = T.dvector("a")
     b = T.dvector("b")
     f_branch = aotc.function([c, a, b], ifelse(T.gt(c, 0), a * b, a - 1.0))  # branch
-    return [("masked", f_masked), ("gather", f_gather), ("branch", f_branch)]
+
+    # an embedding lookup and its projection: one GatherDot node in a module
+    E = aotc.shared(np.arange(12.0).reshape(4, 3), name="E")
+    P = aotc.shared(np.ones((3, 2)), name="P")
+    bias = aotc.shared(np.zeros(2), name="bias")
+    words = T.lvector("words")
+    f_lookup = aotc.function([words], T.dot(E[words], P) + bias)  # lookup
+    return [("masked", f_masked), ("gather", f_gather), ("branch", f_branch),
+            ("lookup", f_lookup)]
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +91,24 @@ def _parts(msg):
 
 def _tuples(text):
     return re.findall(r"\([^()]*\)", text)
+
+
+def test_a_fused_node_lists_all_its_inputs_shapes(mod):
+    """A node that does two ops' work (GatherDot: a lookup, then a product) shows the
+    shapes of all its inputs, as many as its types (before: the lookup's two)."""
+    lines = _lines()
+    np.testing.assert_array_equal(mod.lookup(np.array([3, 0])), [[30.0, 30.0], [3.0, 3.0]])
+    with pytest.raises(IndexError) as e:
+        mod.lookup(np.array([1, 4]))
+    msg = str(e.value)
+    p = _parts(msg)
+    assert "index 4 is out of bounds for axis 0 with size 4" in p["reason"], msg
+    assert p["Apply node that caused the error"].startswith("GatherDot"), msg
+    shapes = _tuples(p["Inputs shapes"])
+    assert len(shapes) == p["Inputs types"].count("TensorType(") == 4, msg
+    assert "(4, 3)" in shapes and "(2,)" in shapes and "(3, 2)" in shapes, msg
+    assert len(_tuples(p["Inputs strides"])) == 4, msg
+    assert p["Created at"].startswith("%s:%d" % (HERE, lines["lookup"])), msg
 
 
 def test_a_shape_error_in_a_step_shows_the_inner_node_and_the_scan_with_their_shapes(mod):

@@ -8,6 +8,7 @@ test instead of killing the session; the others import it here once.
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -350,6 +351,14 @@ def _fuzz_main(module_dir, max_examples):
             msg = str(e)
             for text in texts:
                 assert text in msg, "%s: %r not in message:\n%s" % (kind, text, msg)
+            # a kernel's error: one shape per input type, those of the node it names
+            types = re.search(r"^Inputs types: (.*)$", msg, re.M)
+            shapes = re.search(r"^Inputs shapes: (.*)$", msg, re.M)
+            if types or shapes:
+                assert types and shapes, msg
+                assert (len(re.findall(r"\([^()]*\)", shapes.group(1)))
+                        == types.group(1).count("TensorType(")), msg
+                seen["kernel"] = seen.get("kernel", 0) + 1
         else:
             raise AssertionError("%s: %s%r raised nothing" % (kind, fname, args))
         # a failed call leaves the shared state as it was
@@ -367,8 +376,8 @@ def test_built_module_bad_calls_raise_named_errors(built):
                       "import sys; from tests.build.test_module import _fuzz_main; "
                       "_fuzz_main(sys.argv[1], 300)", so_dir], cwd=ROOT)
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert set(seen) == {"x_type", "x_columns", "y_type", "y_range", "rows", "lr_type"}, seen
-    assert sum(seen.values()) >= 250
+    assert set(seen) == {"x_type", "x_columns", "y_type", "y_range", "rows", "lr_type", "kernel"}, seen
+    assert sum(v for k, v in seen.items() if k != "kernel") >= 250
 
 
 # ---------------------------------------------------------------- accepted inputs
