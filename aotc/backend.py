@@ -5,7 +5,6 @@ lowers it (aotc.codegen), renders and builds the module (aotc.build) and
 returns an object whose ``run(values)`` calls it.  It returns None when some
 node has no C kernel yet; the caller then evaluates by reference.
 """
-import numpy as np
 
 from . import errors as E
 from .config import config

@@ -12,7 +12,7 @@ import jinja2
 import numpy as np
 
 from .. import __version__
-from .ctypes_map import C_TYPE, NPY_TYPE, itemsize
+from .ctypes_map import C_TYPE, itemsize
 from .kernels import c_string
 
 _TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates")

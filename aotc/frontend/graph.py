@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from ..config import config
-from ..errors import AotcTypeError, AotcValueError, ShapeError, AotcError
+from ..errors import AotcTypeError, AotcValueError
 from .types import TensorType, canonical_dtype
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..config import config
-from ..errors import AotcTypeError, AotcValueError
+from ..errors import AotcTypeError
 
 FLOAT_DTYPES = ("float16", "float32", "float64")
 INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")

@@ -7,7 +7,7 @@ node has only constant inputs (unless its result would be large).
 from ..config import config
 from ..errors import AotcError
 from ..frontend.evaluator import run_node, toposort
-from ..frontend.graph import Constant, TensorConstant, src_loc_override
+from ..frontend.graph import Constant, TensorConstant
 
 FOLD_MAX_ELEMENTS = 1 << 16
 

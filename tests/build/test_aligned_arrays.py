@@ -7,7 +7,6 @@ elements through an aligned NumPy memory handler (an update's new value is such 
 output), and set_value, load_params and aotc.shared copy into aligned memory.  The
 values must still be right and the memory still freed."""
 import gc
-import importlib.util
 import resource
 
 import numpy as np
@@ -16,6 +15,8 @@ import pytest
 import aotc
 from aotc import tensor as T
 from aotc.build.module import build_module
+
+from . import import_built
 
 N = 96          # W is N x N: 9216 elements, above the module's 1024
 
@@ -36,10 +37,7 @@ def _model():
 def mod(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("aligned_arrays"))
     result = build_module("aligned_arrays", _model()[1], out_dir=out)
-    spec = importlib.util.spec_from_file_location("aligned_arrays", result["so"])
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+    return import_built("aligned_arrays", result["so"])
 
 
 def test_a_modules_outputs_and_updated_values_start_on_a_cache_line(mod):

@@ -8,7 +8,6 @@ error names, with that node's own inputs' shapes and its creation line.  Before,
 inner node's shapes were printed under the scan's name and types, and a scan that a
 rewrite had rebuilt said "Created at: (unknown line)".
 """
-import importlib.util
 import re
 
 import numpy as np
@@ -17,6 +16,8 @@ import pytest
 import aotc
 from aotc import tensor as T
 from aotc.build.module import build_module
+
+from . import import_built
 from aotc.ifelse import ifelse
 
 HERE = "test_inner_errors.py"
@@ -68,10 +69,7 @@ def _model():
 def mod(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("inner_errors"))
     result = build_module("inner_errors", _model(), out_dir=out)
-    spec = importlib.util.spec_from_file_location("inner_errors", result["so"])
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+    return import_built("inner_errors", result["so"])
 
 
 def _parts(msg):

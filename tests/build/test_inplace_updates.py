@@ -6,7 +6,6 @@ that computes the new value (Step.overwrite), or by the copy of the result.  An
 array someone else holds is never written: the update gets a new array.  Every
 case checks the values against NumPy.
 """
-import importlib.util
 import weakref
 
 import numpy as np
@@ -15,6 +14,8 @@ import pytest
 import aotc
 from aotc import tensor as T
 from aotc.build.module import build_module
+
+from . import import_built
 
 
 def _model():
@@ -42,10 +43,7 @@ def _ref_step(x, W, m):
 def mod(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("inplace_updates"))
     result = build_module("inplace_updates", _model(), out_dir=out)
-    spec = importlib.util.spec_from_file_location("inplace_updates", result["so"])
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m, result
+    return import_built("inplace_updates", result["so"]), result
 
 
 def test_the_plan_marks_the_update_kernels_and_not_the_kept_old_value():

@@ -7,7 +7,6 @@ Every check compares with NumPy, after each way the shared state can change
 (set_value, load_params, another function's updates) and with indices that
 repeat, are negative or are out of bounds.
 """
-import importlib.util
 
 import numpy as np
 import pytest
@@ -15,6 +14,8 @@ import pytest
 import aotc
 from aotc import tensor as T
 from aotc.build.module import build_module
+
+from . import import_built
 from aotc.frontend.evaluator import evaluate
 from aotc.frontend.ops.blas import GatherDot
 from aotc.passes import optimize
@@ -58,10 +59,7 @@ def built(request, tmp_path_factory):
     trace = []
     with aotc.config.change_flags(floatX=dtype):
         result = build_module("memo_" + dtype, _model(dtype), out_dir=out, trace=trace)
-    spec = importlib.util.spec_from_file_location("memo_" + dtype, result["so"])
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod, trace, dtype
+    return import_built("memo_" + dtype, result["so"]), trace, dtype
 
 
 def _close(dtype):

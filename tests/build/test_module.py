@@ -263,7 +263,6 @@ def _fuzz_main(module_dir, max_examples):
     seen = {}
 
     finite = st.floats(-10, 10, allow_nan=False, width=64)
-    rows = st.integers(0, 6)
 
     def x_of(n):
         return hnp.arrays(np.float64, (n, N_IN), elements=finite)

@@ -5,7 +5,6 @@ broadcasting case ((1, 3, 1) flagged broadcastable against (2, 3, 5)) and a
 scalar-against-tensor case; over float32, float64, int32 and int64 wherever
 the op accepts the dtype.  Tolerances come from the scalar op's record.
 """
-import numpy as np
 
 from aotc import tensor as T
 from aotc.frontend.ops import elemwise as E

@@ -5,7 +5,6 @@
 3. every value has its variable's dtype, rank, and length 1 on broadcastable axes;
 4. a float64 central-difference check of the gradient along a random direction.
 """
-import inspect
 
 import numpy as np
 import pytest

@@ -15,7 +15,6 @@ from aotc.codegen.kernels import NotLowerable
 from aotc.codegen.lower import FunctionSpec, lower
 from aotc.codegen.render import render
 from aotc.frontend.evaluator import evaluate
-from aotc.passes import optimize
 
 from .test_op_table import ALL_CASES, _make
 

@@ -14,7 +14,7 @@ import numpy as np
 from ...config import config
 from ...errors import AotcTypeError, ShapeError
 from ..graph import Apply, Op, TensorVariable, as_tensor_variable
-from ..types import (FLOAT_DTYPES, TensorType, broadcast_pattern, canonical_dtype,
+from ..types import (TensorType, broadcast_pattern, canonical_dtype,
                      is_float, upcast)
 
 NUMBERS = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
