@@ -392,7 +392,9 @@ def pytensor_peer(p):
 # ---------------------------------------------------------------- aotc
 
 def build_module(outdir):
-    env = dict(os.environ, AOTC_FLAGS="floatX=float32")
+    # the model is float32; the caller's other flags (compiledir, ...) still apply
+    env = dict(os.environ, AOTC_FLAGS=",".join(
+        filter(None, [os.environ.get("AOTC_FLAGS"), "floatX=float32"])))
     cmd = [sys.executable, "-m", "aotc.cli", "build", MODEL, "-o", outdir, "--name", "sentiment"]
     t0 = time.perf_counter()
     res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)

@@ -54,7 +54,9 @@ def main(argv=None):
     texts = args.sentences or EXAMPLES
     work = args.work or tempfile.mkdtemp(prefix="aotc-sentiment-")
     start = time.time()
-    env = dict(os.environ, AOTC_FLAGS="floatX=float32")
+    # the model is float32; the caller's other flags (compiledir, ...) still apply
+    env = dict(os.environ, AOTC_FLAGS=",".join(
+        filter(None, [os.environ.get("AOTC_FLAGS"), "floatX=float32"])))
     print("building the wheel (aotc build --wheel) ...", flush=True)
     run([sys.executable, "-m", "aotc.cli", "build", os.path.join(HERE, "model.py"), "--name",
          "sentiment", "-o", os.path.join(work, "build"), "--wheel", "--dist",

@@ -36,7 +36,9 @@ MODEL_PARAMS = ("Wemb", "lstm_W", "lstm_U", "lstm_b", "U", "b")
 
 
 def build(out, name="sentiment"):
-    env = dict(os.environ, AOTC_FLAGS="floatX=float32")
+    # the model is float32; the caller's other flags (compiledir, ...) still apply
+    env = dict(os.environ, AOTC_FLAGS=",".join(
+        filter(None, [os.environ.get("AOTC_FLAGS"), "floatX=float32"])))
     cmd = [sys.executable, "-m", "aotc.cli", "build", os.path.join(HERE, "model.py"), "-o", out,
            "--name", name]
     subprocess.run(cmd, check=True, env=env)
