@@ -16,9 +16,9 @@ import pytest
 import aotc
 from aotc import tensor as T
 from aotc.build.module import build_module
+from aotc.ifelse import ifelse
 
 from . import import_built
-from aotc.ifelse import ifelse
 
 HERE = "test_inner_errors.py"
 

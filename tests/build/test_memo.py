@@ -14,11 +14,11 @@ import pytest
 import aotc
 from aotc import tensor as T
 from aotc.build.module import build_module
-
-from . import import_built
 from aotc.frontend.evaluator import evaluate
 from aotc.frontend.ops.blas import GatherDot
 from aotc.passes import optimize
+
+from . import import_built
 
 V, K, N = 50, 6, 5
 
