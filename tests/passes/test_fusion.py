@@ -256,6 +256,12 @@ def _cases(dtype):
                                          + T.nnet.softplus(x) - T.log(p) + T.log1p(p)]),
         "lstm": ([("z", m, _real((16, 4 * 37), dtype)), ("c0", m, _real((16, 37), dtype))],
                  lambda z, c0: lstm_cell(z, c0, 37)),
+        # runs long enough for the AVX2 loop's blocks of 8 vectors (and its tails), with a
+        # row and a column broadcast into them and special values
+        "blocked": ([("x", m, _special((3, 150), dtype)), ("r", r, _real((1, 150), dtype)),
+                     ("c", c, _real((3, 1), dtype))],
+                    lambda x, r, c: [T.tanh(x * r + c) * T.nnet.sigmoid(c - x),
+                                     T.exp(x * 0.5) - r]),
         "scalar_graph": ([("a", s, np.asarray(0.7, dtype)), ("b", s, np.asarray(-1.3, dtype))],
                          lambda a, b: [T.exp(a * b) + a]),
         "int_const": ([("x", m, _real((2, 21), dtype))],
@@ -351,6 +357,21 @@ def test_compiled_fused_matches_reference(modules, k, level):
     rtol, atol = _tolerance(outs)
     for j, (g, w) in enumerate(zip(got, _reference(CASES[k]))):
         assert_same(g, w, rtol, atol, "%s output %d at ISA level %d" % (name, j, level))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_blocked_loop_same_bits_as_one_vector_loop(modules, dtype):
+    """The vector loop's block of 8 vectors (runs of 64 float32 or 32 float64 elements and
+    more) computes each element as the one-vector loop does: the same bits.  Columns 8
+    wide (two float64 vectors, one float32) never reach the block."""
+    k = IDS.index("blocked-" + dtype)
+    _, _, (x, r, c), _ = CASES[k]
+    f = getattr(modules[1], "c%d" % k)
+    whole = f(x, r, c)
+    for j0 in range(0, x.shape[1], 8):
+        part = f(x[:, j0:j0 + 8], r[:, j0:j0 + 8], c)
+        for w, p in zip(whole, part):
+            assert np.array_equal(w[:, j0:j0 + 8], p, equal_nan=True), (dtype, j0)
 
 
 def test_compiled_shape_mismatch_raises(modules):
