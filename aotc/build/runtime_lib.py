@@ -24,6 +24,9 @@ AOTC_T_API int aotc_t_force_isa(int isa) { return aotc_force_isa(isa); }
 AOTC_T_API void aotc_t_set_num_threads(int n) { aotc_set_num_threads(n); }
 AOTC_T_API int aotc_t_get_num_threads(void) { return aotc_get_num_threads(); }
 AOTC_T_API void aotc_t_pool_stats(long *out) { memcpy(out, aotc_pool_stats, sizeof aotc_pool_stats); }
+AOTC_T_API long aotc_t_pool_handoff_ns(void) { return aotc_pool_handoff_ns(); }
+AOTC_T_API long aotc_t_set_gemm_far_handoff(long ns)
+{ long old = aotc_gemm_far_handoff_ns; aotc_gemm_far_handoff_ns = ns; return old; }
 
 AOTC_T_API int aotc_t_sgemm(int ta, int tb, long M, long N, long K, float alpha, const float *A,
                             long lda, const float *B, long ldb, float beta, float *C, long ldc)

@@ -76,6 +76,9 @@ def _declare(lib):
     lib.aotc_t_set_num_threads.restype = None
     lib.aotc_t_parallel_count.argtypes = [c_long, c_long, c_long, vp, vp]
     lib.aotc_t_parallel_count.restype = None
+    lib.aotc_t_pool_handoff_ns.restype = c_long
+    lib.aotc_t_set_gemm_far_handoff.argtypes = [c_long]
+    lib.aotc_t_set_gemm_far_handoff.restype = c_long
 
 
 @pytest.fixture(scope="module")
@@ -825,6 +828,25 @@ PK_SHAPES = [(2, 5, 7), (16, 512, 128), (7, 40, 300), (13, 33, 513), (64, 520, 3
              (150, 260, 120), (1, 67, 33), (67, 1, 33)]
 
 
+def test_pool_measures_its_hand_off(rt):
+    """Back-to-back regions on 2 threads: the pool reads how long a worker takes to see a
+    posted job (the least over a window of 64 regions), a figure between 1 ns and the
+    5 us past which a hand-off counts as a wake-up from sleep.  (Retried: a worker that
+    the system never ran during a window gives no reading.)"""
+    rt.aotc_t_set_num_threads(2)
+    try:
+        counts = np.zeros(2, dtype=np.int64)
+        bad = np.zeros(1, dtype=np.int64)
+        for _ in range(5):
+            rt.aotc_t_parallel_count(1000, 2, 200, counts.ctypes.data, bad.ctypes.data)
+            if rt.aotc_t_pool_handoff_ns() > 0:
+                break
+        assert bad[0] == 0
+        assert 0 < rt.aotc_t_pool_handoff_ns() < 5000, rt.aotc_t_pool_handoff_ns()
+    finally:
+        rt.aotc_t_set_num_threads(0)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("isa", ISAS)
@@ -846,6 +868,7 @@ def test_gemm_with_b_packed_beforehand_gives_the_same_bits(rt, isa, dtype, threa
             alpha, beta = ALPHA_BETA[(M + lb.__len__()) % len(ALPHA_BETA)]
             a = rng.standard_normal((M, K)).astype(dtype)
             _, b = _layout(rng, K, N, lb, dtype)
+            b0 = b.copy()
             ci = rng.standard_normal((M, N)).astype(dtype)
             args = lambda c: (M, N, K, alpha, a.ctypes.data, K, 1,  # noqa: E731
                               b.ctypes.data, *_elem_strides(b), beta, ci.ctypes.data, N, 1,
@@ -866,3 +889,14 @@ def test_gemm_with_b_packed_beforehand_gives_the_same_bits(rt, isa, dtype, threa
             gemv = M == 1 or N == 1
             assert pk(*args(got), 1, None, None if gemv else nan.ctypes.data) == 0, what
             assert np.array_equal(got, want), what + ": packed B gave other bits"
+            if threads > 1:
+                # threads far apart (any hand-off counts as slow): the row split, from a
+                # fresh pack of B (the call above overwrote it)
+                np.copyto(b, b0)
+                old = rt.aotc_t_set_gemm_far_handoff(-1)
+                try:
+                    got = np.full((M, N), np.nan, dtype)
+                    assert pk(*args(got), 1, None, None if gemv else nan.ctypes.data) == 0, what
+                finally:
+                    rt.aotc_t_set_gemm_far_handoff(old)
+                assert np.array_equal(got, want), what + ": the row split gave other bits"
