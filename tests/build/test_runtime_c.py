@@ -842,7 +842,7 @@ def test_pool_measures_its_hand_off(rt):
             if rt.aotc_t_pool_handoff_ns() > 0:
                 break
         assert bad[0] == 0
-        assert 0 < rt.aotc_t_pool_handoff_ns() < 5000, rt.aotc_t_pool_handoff_ns()
+        assert 0 < rt.aotc_t_pool_handoff_ns() <= 5000, rt.aotc_t_pool_handoff_ns()
     finally:
         rt.aotc_t_set_num_threads(0)
 
