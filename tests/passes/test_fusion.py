@@ -400,3 +400,9 @@ def test_simd_coverage():
     have = all(vmath_name(f, isa, "float32") for f in ("sigmoid", "tanh")
                for isa in ("avx2", "avx512"))
     assert p["simd"] == have
+    # with transcendentals: AVX2 runs blocks of vectors, AVX-512 two vectors a turn
+    blocks = {v.isa: bool(v.block) for v in p["variants"]}
+    assert not have or blocks == {"avx512": False, "avx2": True}, blocks
+    # without: one vector a turn
+    (p,) = _kernel_params([x * y + 1])
+    assert not any(v.block or v.body2 for v in p["variants"])
