@@ -432,9 +432,11 @@ def _worker(args):
     for line in sys.stdin:
         req = json.loads(line)
         if req["op"] == "stats":
-            # the pool's counters since the worker started timing (aotc_pool_stats)
-            out.write(json.dumps({"stats": [b - a for a, b in zip(stats0, sentiment._pool_stats())]})
-                      + "\n")
+            # the pool's counters since the worker started timing (aotc_pool_stats), and
+            # its latest hand-off round trip in ns (a reading, not a counter)
+            now = sentiment._pool_stats()
+            out.write(json.dumps({"stats": [b - a for a, b in zip(stats0[:6], now[:6])],
+                                  "handoff_ns": now[6]}) + "\n")
             out.flush()
             continue
         name, reps = req["case"], req["reps"]
@@ -741,10 +743,13 @@ def main():
                 print("  timed train_step %s on %d thread(s)" % (name, nt), file=sys.stderr)
         for nt, w in workers.items():
             if nt > 1:              # (a 1-thread worker hands no region to its pool)
-                st = w.ask("stats", "")["stats"]
+                ans = w.ask("stats", "")
+                st = ans["stats"]
                 notes.append("aotc pool on %d threads while timed: %d regions, %d of %d tasks "
-                             "on the calling thread, %d late, %d backoffs (%d regions inline)"
-                             % (nt, st[0], st[2], st[1], st[3], st[4], st[5]))
+                             "on the calling thread, %d late, %d backoffs (%d regions inline); "
+                             "hand-off round trip at the end %d ns (threads that share a cache: "
+                             "about 100; far apart: 300 and more)"
+                             % (nt, st[0], st[2], st[1], st[3], st[4], st[5], ans["handoff_ns"]))
             w.close()
 
         avail = set(ran)
