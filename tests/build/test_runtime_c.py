@@ -77,6 +77,8 @@ def _declare(lib):
     lib.aotc_t_parallel_count.argtypes = [c_long, c_long, c_long, vp, vp]
     lib.aotc_t_parallel_count.restype = None
     lib.aotc_t_pool_handoff_ns.restype = c_long
+    lib.aotc_t_pool_stats.argtypes = [vp]
+    lib.aotc_t_pool_stats.restype = None
     lib.aotc_t_set_gemm_far_handoff.argtypes = [c_long]
     lib.aotc_t_set_gemm_far_handoff.restype = c_long
 
@@ -829,20 +831,29 @@ PK_SHAPES = [(2, 5, 7), (16, 512, 128), (7, 40, 300), (13, 33, 513), (64, 520, 3
 
 
 def test_pool_measures_its_hand_off(rt):
-    """Back-to-back regions on 2 threads: the pool reads how long a worker takes to see a
-    posted job (the least over a window of 64 regions), a figure between 1 ns and the
-    5 us past which a hand-off counts as a wake-up from sleep.  (Retried: a worker that
-    the system never ran during a window gives no reading.)"""
+    """Back-to-back regions on 2 threads: the pool reads the round trip from posting a job
+    to seeing a worker inside it (the least of the timed regions over a window of 128), a
+    figure between 1 ns and the 2 us past which a hand-off counts as a wake-up from
+    sleep.  A worker that the system seldom ran while the regions lasted gives no reading:
+    retried, and skipped if the worker took under a tenth of the tasks (it takes about half
+    on an idle machine)."""
     rt.aotc_t_set_num_threads(2)
     try:
         counts = np.zeros(2, dtype=np.int64)
         bad = np.zeros(1, dtype=np.int64)
-        for _ in range(5):
+        before, after = np.zeros(6, dtype=np.int64), np.zeros(6, dtype=np.int64)
+        rt.aotc_t_pool_stats(before.ctypes.data)
+        for _ in range(20):
             rt.aotc_t_parallel_count(1000, 2, 200, counts.ctypes.data, bad.ctypes.data)
             if rt.aotc_t_pool_handoff_ns() > 0:
                 break
+        rt.aotc_t_pool_stats(after.ctypes.data)
         assert bad[0] == 0
-        assert 0 < rt.aotc_t_pool_handoff_ns() <= 5000, rt.aotc_t_pool_handoff_ns()
+        tasks, by_caller = after[1] - before[1], after[2] - before[2]
+        if rt.aotc_t_pool_handoff_ns() == 0 and by_caller > 0.9 * tasks:
+            pytest.skip("the worker took %d of %d tasks in 20000 regions: the CPUs are busy"
+                        % (tasks - by_caller, tasks))
+        assert 0 < rt.aotc_t_pool_handoff_ns() <= 2000, rt.aotc_t_pool_handoff_ns()
     finally:
         rt.aotc_t_set_num_threads(0)
 
