@@ -835,8 +835,8 @@ def test_pool_measures_its_hand_off(rt):
     to seeing a worker inside it (the least of the timed regions over a window of 128), a
     figure between 1 ns and the 2 us past which a hand-off counts as a wake-up from
     sleep.  A worker that the system seldom ran while the regions lasted gives no reading:
-    retried, and skipped if the worker took under a tenth of the tasks (it takes about half
-    on an idle machine)."""
+    retried, and skipped if the worker took under 40 % of the tasks (it takes about half
+    on an idle machine; less where it shares its CPU with other work)."""
     rt.aotc_t_set_num_threads(2)
     try:
         counts = np.zeros(2, dtype=np.int64)
@@ -850,7 +850,7 @@ def test_pool_measures_its_hand_off(rt):
         rt.aotc_t_pool_stats(after.ctypes.data)
         assert bad[0] == 0
         tasks, by_caller = after[1] - before[1], after[2] - before[2]
-        if rt.aotc_t_pool_handoff_ns() == 0 and by_caller > 0.9 * tasks:
+        if rt.aotc_t_pool_handoff_ns() == 0 and by_caller > 0.6 * tasks:
             pytest.skip("the worker took %d of %d tasks in 20000 regions: the CPUs are busy"
                         % (tasks - by_caller, tasks))
         assert 0 < rt.aotc_t_pool_handoff_ns() <= 2000, rt.aotc_t_pool_handoff_ns()
