@@ -367,6 +367,12 @@ def fused_elemwise(node):
     return params
 
 
+def _refs(vec_inputs):
+    """A pattern for the names a vector body uses: temporaries t<j>, vector inputs v<a>."""
+    return re.compile(r"\b(t\d+|v(?:%s))\b" % "|".join(str(a) for a in vec_inputs)
+                      if vec_inputs else r"\b(t\d+)\b")
+
+
 def _second_lane_group(body, vec_inputs):
     """``body`` for a second group of lanes, its statements interleaved with the first's.
 
@@ -376,8 +382,7 @@ def _second_lane_group(body, vec_inputs):
     processor's window can hide with the next iteration's.  Two independent vectors, their
     statements alternating, fill it: the same operations, in the same order per element,
     so the same bits."""
-    names = re.compile(r"\b(t\d+|v(?:%s))\b" % "|".join(str(a) for a in vec_inputs)
-                       if vec_inputs else r"\b(t\d+)\b")
+    names = _refs(vec_inputs)
     out = []
     for line in body:
         out.append(line)
@@ -405,8 +410,7 @@ def _lane_block(body, vec_inputs, outputs, vt, vlen, loadu, storeu, nb):
     def_re = re.compile(r"^(?:const )?(\S+) (t\d+) = (.*);$")
     asm_re = re.compile(r'^__asm__\(""\s*:\s*"\+(\w)"\((t\d+)\)\);$')
     call_re = re.compile(r"\baotc_\w+\(")
-    ref_re = re.compile(r"\b(t\d+|v(?:%s))\b" % "|".join(str(a) for a in vec_inputs)
-                        if vec_inputs else r"\b(t\d+)\b")
+    ref_re = _refs(vec_inputs)
 
     def per_lane(expr):
         def sub(m):
@@ -477,17 +481,16 @@ def _simd_params(node, entries, outputs, in_dtypes, out_dtypes):
             return none
         lay = _LAYERS[(isa, dtype)]
         V = _Vec(isa, dtype)
+        loadu, storeu = "%sloadu_%s" % (V.vp, V.vs), "%sstoreu_%s" % (V.vp, V.vs)
         variants.append(Rec(dict(
             isa=isa, macro=macro, target=lay["target"], vt=lay["vt"], vlen=lay["vlen"],
             kmask_t=lay["kmask_t"], body=body,
             body2=_second_lane_group(body, vec_inputs) if pair else (),
             # AVX2 only: the AVX-512 path (32 registers, 16 lanes) keeps the two-vector
             # turn, as no machine here could measure a block size for it
-            block=_lane_block(body, vec_inputs, outputs, lay["vt"], lay["vlen"],
-                              "%sloadu_%s" % (V.vp, V.vs), "%sstoreu_%s" % (V.vp, V.vs),
+            block=_lane_block(body, vec_inputs, outputs, lay["vt"], lay["vlen"], loadu, storeu,
                               BLOCK_VECTORS) if pair and isa == "avx2" else (),
-            nb=BLOCK_VECTORS,
-            loadu="%sloadu_%s" % (V.vp, V.vs), storeu="%sstoreu_%s" % (V.vp, V.vs),
+            nb=BLOCK_VECTORS, loadu=loadu, storeu=storeu,
             set1="%sset1_%s" % (V.vp, V.vs),
             mask="aotc_%smask_%s" % (lay["ch"], isa), loadm="aotc_%sloadm_%s" % (lay["ch"], isa),
             storem="aotc_%sstorem_%s" % (lay["ch"], isa))))
